@@ -1,0 +1,3 @@
+from phonehome.cli import main
+
+main()

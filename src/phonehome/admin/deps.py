@@ -1,0 +1,53 @@
+"""FastAPI dependencies shared by every slice's admin router: the signed-in admin and the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from phonehome.admin.errors import BadToken
+from phonehome.admin.service import AdminService, AdminUserView
+from phonehome.changelog import Actor
+
+T = TypeVar("T")
+
+SESSION_COOKIE = "phonehome_session"
+
+
+def get_service(cls: type[T]) -> Callable[[Request], T]:
+    """``Depends(get_service(UpdateService))``: the one instance the composition root built."""
+
+    def dependency(request: Request) -> T:
+        services: dict[type[Any], Any] = request.app.state.services
+        return services[cls]  # type: ignore[no-any-return]
+
+    dependency.__name__ = f"get_{cls.__name__}"
+    return dependency
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def current_admin(
+    request: Request, admin: Annotated[AdminService, Depends(get_service(AdminService))]
+) -> AdminUserView:
+    token = _bearer(request)
+    if not token:
+        raise BadToken("sign in: send 'Authorization: Bearer <token>' (phonehome admin token NAME)")
+    user = await admin.user_for_token(token)
+    request.state.admin_user = user.name
+    return user
+
+
+async def current_actor(request: Request, user: Annotated[AdminUserView, Depends(current_admin)]) -> Actor:
+    return Actor(user.name, getattr(request.state, "request_id", None))
+
+
+AdminActor = Annotated[Actor, Depends(current_actor)]

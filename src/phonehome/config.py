@@ -1,0 +1,242 @@
+"""One typed settings tree: TOML file + ``PHONEHOME_*`` environment + CLI flags.
+
+Precedence is flag > environment > file > default. The environment is passed in as a mapping
+(nothing here reads ``os.environ`` at import), so tests build settings from plain dicts.
+
+Environment names: ``PHONEHOME_DATA``, ``PHONEHOME_DB``, ``PHONEHOME_HTTP``, ``PHONEHOME_HTTPS``,
+``PHONEHOME_ADMIN``, ``PHONEHOME_CONFIG``, any other top-level key as ``PHONEHOME_<KEY>`` and a key of
+a section as ``PHONEHOME_<SECTION>__<KEY>`` (``PHONEHOME_BACKUPS__REALM``). List values are comma
+separated. Unknown ``PHONEHOME_*`` variables are ignored (they may belong to tools around us); an
+unknown key in the file is an error naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from phonehome.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("phonehome-data")
+CONFIG_FILE_NAME = "phonehome.toml"
+ENV_PREFIX = "PHONEHOME_"
+
+# Short environment names for the options every admin types.
+_ENV_ALIASES = {
+    "DATA": "data_dir",
+    "DB": "db_url",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> ListenAddress:
+        """``HOST:PORT``, ``[v6]:PORT`` or ``:PORT`` (all addresses)."""
+        text = text.strip()
+        host, sep, port_text = text.rpartition(":")
+        if not sep or not port_text.isdigit():
+            raise ValueError(f"expected HOST:PORT, got {text!r}")
+        port = int(port_text)
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port out of range in {text!r}")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+            ipaddress.IPv6Address(host)
+        host = host or "0.0.0.0"
+        return cls(host, port)
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+class TlsSettings(_Section):
+    # PEM files of CAs whose client certificates the HTTPS listener accepts; empty = phonehome's own CA.
+    client_ca_files: list[Path] = []
+    min_version: Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] = "TLSv1.2"
+    # How often the listener looks for a renewed certificate on disk (seconds, 0 = only on SIGHUP).
+    reload_interval: float = 5.0
+
+
+class AdminSettings(_Section):
+    token_ttl_hours: float = 24 * 30
+
+
+class UpdatesSettings(_Section):
+    """Device Update Service settings (the updates slice owns these keys)."""
+
+
+class BackupsSettings(_Section):
+    """BRURI backup/restore settings (the backups slice owns these keys)."""
+
+
+class PkiSettings(_Section):
+    """CA, server certificate and SCEP settings (the pki slice owns these keys)."""
+
+
+class SiteSettings(_Section):
+    """The network site description used by netplan and doctor."""
+
+
+class Settings(_Section):
+    data_dir: Path = DEFAULT_DATA_DIR
+    db_url: str | None = None
+    http: str = "0.0.0.0:8080"
+    https: str = "0.0.0.0:8443"
+    admin: str = "127.0.0.1:8081"
+    # Names phones use for this server: FQDNs and short names such as ucupdates-r2.
+    server_names: list[str] = []
+    server_ips: list[str] = []
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Bound on how long in-flight requests may finish after SIGTERM.
+    shutdown_timeout: float = 10.0
+    tls: TlsSettings = TlsSettings()
+    admin_api: AdminSettings = AdminSettings()
+    updates: UpdatesSettings = UpdatesSettings()
+    backups: BackupsSettings = BackupsSettings()
+    pki: PkiSettings = PkiSettings()
+    site: SiteSettings = SiteSettings()
+
+    @field_validator("http", "https", "admin")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        ListenAddress.parse(value)
+        return value
+
+    @field_validator("server_ips")
+    @classmethod
+    def _ips(cls, value: list[str]) -> list[str]:
+        for ip in value:
+            ipaddress.ip_address(ip)
+        return value
+
+    @property
+    def http_listen(self) -> ListenAddress:
+        return ListenAddress.parse(self.http)
+
+    @property
+    def https_listen(self) -> ListenAddress:
+        return ListenAddress.parse(self.https)
+
+    @property
+    def admin_listen(self) -> ListenAddress:
+        return ListenAddress.parse(self.admin)
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite+aiosqlite:///{(self.data_dir / 'phonehome.db').resolve()}"
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _section_model(name: str) -> type[BaseModel] | None:
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return None
+    ann = field.annotation
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def _coerce_env(model: type[BaseModel], key: str, value: str) -> Any:
+    field = model.model_fields.get(key)
+    if field is not None and _is_list(field.annotation):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings that ``PHONEHOME_*`` variables give, as a nested dict."""
+    out: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX) :]
+        if "__" in key:
+            section, _, sub = key.partition("__")
+            model = _section_model(section.lower())
+            if model is None or sub.lower() not in model.model_fields:
+                continue
+            out.setdefault(section.lower(), {})[sub.lower()] = _coerce_env(model, sub.lower(), value)
+            continue
+        field = _ENV_ALIASES.get(key, key.lower())
+        if field in Settings.model_fields and _section_model(field) is None:
+            out[field] = _coerce_env(Settings, field, value)
+    return out
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from exc
+
+
+def _explain(exc: ValidationError, source: str) -> ConfigError:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return ConfigError(f"unknown config key '{key}' in {source}")
+    return ConfigError(f"invalid value for '{key}' in {source}: {err['msg']}")
+
+
+def load_settings(
+    *,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build the settings: ``flags`` (only the ones given) > ``environ`` > ``config_file`` > defaults.
+
+    Without an explicit file, ``PHONEHOME_CONFIG`` names one; else ``<data dir>/phonehome.toml`` is read
+    when it exists.
+    """
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    environ = environ or {}
+    env = env_overrides(environ)
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    if config_file is None:
+        data_dir = Path(flags.get("data_dir") or env.get("data_dir") or DEFAULT_DATA_DIR)
+        candidate = data_dir / CONFIG_FILE_NAME
+        config_file = candidate if candidate.is_file() else None
+    from_file = read_config_file(config_file) if config_file is not None else {}
+    source = str(config_file) if config_file is not None else "settings"
+    try:
+        Settings.model_validate(from_file)
+    except ValidationError as exc:
+        raise _explain(exc, source) from exc
+    try:
+        return Settings.model_validate(_merge(_merge(from_file, env), flags))
+    except ValidationError as exc:
+        raise _explain(exc, "the environment or the command line") from exc

@@ -1,0 +1,101 @@
+"""The phone planes' middlewares (request id, errors → responses) and their JSON access logger."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler, Middleware
+
+from phonehome.errors import PhonehomeError
+from phonehome.http.identity import PeerIdentity, identity_from_der
+from phonehome.logs import access_log
+from phonehome.metrics import Metrics
+
+log = logging.getLogger("phonehome.http")
+
+DEVICE = web.RequestKey("device", str)
+REQUEST_ID = web.RequestKey("request_id", str)
+
+
+def set_device(request: web.Request, device: str) -> None:
+    """Name the device a request came from, for the access log (MAC, serial or account)."""
+    request[DEVICE] = device
+
+
+def peer_identity(request: web.BaseRequest) -> PeerIdentity | None:
+    """The verified client certificate of this connection, or None (plain HTTP, or no certificate)."""
+    transport = request.transport
+    if transport is None:
+        return None
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    return identity_from_der(der) if der else None
+
+
+def error_response(exc: PhonehomeError) -> web.Response:
+    return web.Response(status=exc.status, text=exc.reason + "\n", headers=exc.headers)
+
+
+def request_id_middleware(listener: str, metrics: Metrics) -> Middleware:
+    in_flight = metrics.in_flight.labels(listener)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[REQUEST_ID] = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        in_flight.inc()
+        try:
+            return await handler(request)
+        finally:
+            in_flight.dec()
+
+    return middleware
+
+
+def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessLogger]:
+    """An aiohttp access logger: it runs after the response is sent, so the byte count is real."""
+
+    class JsonAccessLogger(AbstractAccessLogger):
+        def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+            sent = response.body_length
+            metrics.requests.labels(listener, request.method, str(response.status)).inc()
+            metrics.duration.labels(listener).observe(time)
+            metrics.sent_bytes.labels(listener).inc(sent)
+            peer = peer_identity(request)
+            access_log.info(
+                "request",
+                extra={
+                    "listener": listener,
+                    "method": request.method,
+                    "path": request.rel_url.raw_path,
+                    "status": response.status,
+                    "bytes": sent,
+                    "duration_ms": round(time * 1000, 2),
+                    "peer": request.remote,
+                    "device": request.get(DEVICE) or (peer.common_name if peer else None),
+                    "request_id": request.get(REQUEST_ID),
+                },
+            )
+
+        @property
+        def enabled(self) -> bool:
+            return True
+
+    return JsonAccessLogger
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except PhonehomeError as exc:
+        return error_response(exc)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.rel_url.raw_path})
+        return web.Response(status=500, text="internal error: see the server log\n")

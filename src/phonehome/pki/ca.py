@@ -1,0 +1,127 @@
+"""Certificate building (pure: keys, names and ``now`` come in, objects go out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+# RSA, because Lync Phone Edition and Avaya firmware do not all speak ECDSA.
+DEFAULT_KEY_BITS = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    certificate: x509.Certificate
+    key: rsa.RSAPrivateKey
+
+
+def new_key(bits: int = DEFAULT_KEY_BITS) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def _serial() -> int:
+    return x509.random_serial_number()
+
+
+def make_ca(common_name: str, *, now: dt.datetime, days: int = 3650, key: rsa.RSAPrivateKey | None = None) -> Issued:
+    key = key or new_key(3072)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phonehome"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ])
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(_serial())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+def san_entries(names: Sequence[str], ips: Sequence[str]) -> list[x509.GeneralName]:
+    entries: list[x509.GeneralName] = []
+    seen: set[str] = set()
+    for name in names:
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            entries.append(x509.DNSName(name))
+    for ip in ips:
+        if ip not in seen:
+            seen.add(ip)
+            entries.append(x509.IPAddress(ipaddress.ip_address(ip)))
+    return entries
+
+
+def make_leaf(
+    issuer: Issued,
+    *,
+    common_name: str,
+    now: dt.datetime,
+    dns_names: Sequence[str] = (),
+    ips: Sequence[str] = (),
+    uris: Sequence[str] = (),
+    emails: Sequence[str] = (),
+    days: int = 825,
+    server: bool = True,
+    client: bool = False,
+    key: rsa.RSAPrivateKey | None = None,
+    hash_algorithm: hashes.HashAlgorithm | None = None,
+) -> Issued:
+    """A server and/or client certificate signed by ``issuer``; the CN is also the first SAN."""
+    key = key or new_key()
+    sans = san_entries([*dns_names], ips)
+    sans += [x509.UniformResourceIdentifier(u) for u in uris]
+    sans += [x509.RFC822Name(e) for e in emails]
+    usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
+        [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(_serial())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(min(now + dt.timedelta(days=days), issuer.certificate.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=True,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+        )
+    )
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    signer: CertificateIssuerPrivateKeyTypes = issuer.key
+    return Issued(builder.sign(signer, hash_algorithm or hashes.SHA256()), key)
