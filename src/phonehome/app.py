@@ -180,7 +180,9 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         if removed:
             log.warning("removed partial uploads left by an interrupted run", extra={"files": removed})
         client_cas = settings.tls.client_ca_files or [runtime.paths.pki.ca_cert]
-        tls = ServerTls(runtime.paths.pki.server_cert, runtime.paths.pki.server_key, client_cas, settings.tls.min_version)
+        tls = ServerTls(
+            runtime.paths.pki.server_cert, runtime.paths.pki.server_key, client_cas, settings.tls.min_version
+        )
         sockets = [
             bind(settings.http_listen, "http"),
             bind(settings.https_listen, "https"),
@@ -193,7 +195,9 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         await runtime.close()
 
 
-async def _run(runtime: Runtime, tls: ServerTls, sockets: list[socket.socket], ready: asyncio.Event | None) -> None:
+async def _run(
+    runtime: Runtime, tls: ServerTls, sockets: list[socket.socket], ready: asyncio.Event | None
+) -> None:
     settings = runtime.settings
     services = build_services(runtime)
     http_sock, https_sock, admin_sock = sockets
@@ -210,7 +214,9 @@ async def _run(runtime: Runtime, tls: ServerTls, sockets: list[socket.socket], r
             handle_signals=False,
         )
         await runner.setup()
-        await web.SockSite(runner, sock, ssl_context=ssl_context, shutdown_timeout=settings.shutdown_timeout).start()
+        await web.SockSite(
+            runner, sock, ssl_context=ssl_context, shutdown_timeout=settings.shutdown_timeout
+        ).start()
         runners.append(runner)
 
     admin_app = create_admin_app(runtime, services, admin_routers(services), reload_tls=tls.reload)
@@ -231,7 +237,9 @@ async def _run(runtime: Runtime, tls: ServerTls, sockets: list[socket.socket], r
         admin_task.result()
         raise StartupError("admin listener stopped during start")
 
-    listening = Listening(*(_url(s, scheme) for s, scheme in zip(sockets, ("http", "https", "http"), strict=True)))
+    listening = Listening(
+        *(_url(s, scheme) for s, scheme in zip(sockets, ("http", "https", "http"), strict=True))
+    )
     runtime.paths.run.mkdir(parents=True, exist_ok=True)
     (runtime.paths.run / "listeners.json").write_text(json.dumps(listening.__dict__) + "\n")
     log.info("phonehome listening", extra={**listening.__dict__, "pid": os.getpid(), "version": __version__})

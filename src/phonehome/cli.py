@@ -30,13 +30,15 @@ app.add_typer(admin_cli.app, name="admin")
 def main_options(
     ctx: typer.Context,
     data: Annotated[
-        Path | None, typer.Option("--data", help="Data directory [env PHONEHOME_DATA; default ./phonehome-data].")
+        Path | None,
+        typer.Option("--data", help="Data directory [env PHONEHOME_DATA; default ./phonehome-data]."),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML config file [env PHONEHOME_CONFIG].")
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="Database URL [env PHONEHOME_DB; default SQLite in the data dir].")
+        str | None,
+        typer.Option("--db", help="Database URL [env PHONEHOME_DB; default SQLite in the data dir]."),
     ] = None,
 ) -> None:
     ctx.obj = GlobalOptions(data_dir=data, config_file=config, db_url=db)
@@ -72,9 +74,15 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def serve(
     ctx: typer.Context,
-    http: Annotated[str | None, typer.Option(help="Phone HTTP listener HOST:PORT [default 0.0.0.0:8080].")] = None,
-    https: Annotated[str | None, typer.Option(help="Phone HTTPS listener HOST:PORT [default 0.0.0.0:8443].")] = None,
-    admin: Annotated[str | None, typer.Option(help="Admin listener HOST:PORT [default 127.0.0.1:8081].")] = None,
+    http: Annotated[
+        str | None, typer.Option(help="Phone HTTP listener HOST:PORT [default 0.0.0.0:8080].")
+    ] = None,
+    https: Annotated[
+        str | None, typer.Option(help="Phone HTTPS listener HOST:PORT [default 0.0.0.0:8443].")
+    ] = None,
+    admin: Annotated[
+        str | None, typer.Option(help="Admin listener HOST:PORT [default 127.0.0.1:8081].")
+    ] = None,
 ) -> None:
     """Run the phone HTTP/HTTPS listeners and the admin listener (initialises an empty data dir)."""
     from phonehome.app import serve as serve_forever

@@ -73,7 +73,9 @@ def normalise_url(url: str) -> str:
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "sqlite":
         if driver not in ("", "aiosqlite"):
-            raise ConfigError(f"invalid --db URL: SQLite driver {driver!r} is not async; use sqlite+aiosqlite")
+            raise ConfigError(
+                f"invalid --db URL: SQLite driver {driver!r} is not async; use sqlite+aiosqlite"
+            )
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     elif backend in ("postgresql", "postgres"):
         if driver not in ("", "asyncpg", "psycopg"):

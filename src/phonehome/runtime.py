@@ -49,7 +49,9 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         paths = DataPaths(settings.data_dir)
-        return cls(settings=settings, db=Database(settings.database_url), blobs=BlobStore(paths.blobs), paths=paths)
+        return cls(
+            settings=settings, db=Database(settings.database_url), blobs=BlobStore(paths.blobs), paths=paths
+        )
 
     async def close(self) -> None:
         await self.db.close()

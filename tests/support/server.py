@@ -41,7 +41,9 @@ class PhonehomeServer:
             cmd += ["--db", self.db_url]
         return [*cmd, *args]
 
-    def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run a ``phonehome`` CLI command against this server's data dir and database."""
         result = subprocess.run(
             self.command(*args), input=input, capture_output=True, text=True, timeout=120, env=self._env()
@@ -60,7 +62,13 @@ class PhonehomeServer:
         log = self.log_file.open("ab")
         self.proc = subprocess.Popen(
             self.command(
-                "serve", "--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+                "--https",
+                "127.0.0.1:0",
+                "--admin",
+                "127.0.0.1:0",
                 *self.extra_args,
             ),
             stdout=log,
@@ -70,7 +78,9 @@ class PhonehomeServer:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"phonehome exited {self.proc.returncode}:\n{self.log_file.read_text()[-4000:]}")
+                raise AssertionError(
+                    f"phonehome exited {self.proc.returncode}:\n{self.log_file.read_text()[-4000:]}"
+                )
             if listeners.exists():
                 try:
                     urls = json.loads(listeners.read_text())
@@ -81,7 +91,9 @@ class PhonehomeServer:
                 return self
             time.sleep(0.05)
         self.kill()
-        raise AssertionError(f"phonehome did not start in {STARTUP_TIMEOUT}s:\n{self.log_file.read_text()[-4000:]}")
+        raise AssertionError(
+            f"phonehome did not start in {STARTUP_TIMEOUT}s:\n{self.log_file.read_text()[-4000:]}"
+        )
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait; returns the exit code."""

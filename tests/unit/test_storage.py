@@ -78,7 +78,9 @@ def test_normalise_url(url: str, expected: str) -> None:
     assert normalise_url(url) == expected
 
 
-@pytest.mark.parametrize("url", ["nonsense", "mysql://u@h/db", "postgresql+pg8000://u@h/db", "postgresql://u@h"])
+@pytest.mark.parametrize(
+    "url", ["nonsense", "mysql://u@h/db", "postgresql+pg8000://u@h/db", "postgresql://u@h"]
+)
 def test_bad_urls(url: str) -> None:
     with pytest.raises(ConfigError):
         normalise_url(url)

@@ -19,7 +19,7 @@ Admin = Annotated[AdminService, Depends(get_service(AdminService))]
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (OAuth2 token type, not a secret)
 
 
 class UserOut(BaseModel):
@@ -81,7 +81,9 @@ async def changelog(
 ) -> list[Any]:
     runtime: Runtime = request.app.state.runtime
     async with runtime.db.session() as session:
-        return list(await list_changes(session, object_type=object_type, object_id=object_id, limit=min(limit, 1000)))
+        return list(
+            await list_changes(session, object_type=object_type, object_id=object_id, limit=min(limit, 1000))
+        )
 
 
 @router.post("/tls/reload", dependencies=[Depends(current_admin)])

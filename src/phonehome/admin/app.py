@@ -95,7 +95,12 @@ def create_admin_app(
     async def healthz() -> JSONResponse:
         db_ok = await runtime.db.ping()
         return JSONResponse(
-            {"status": "ok" if db_ok else "degraded", "listener": "admin", "version": __version__, "db": db_ok},
+            {
+                "status": "ok" if db_ok else "degraded",
+                "listener": "admin",
+                "version": __version__,
+                "db": db_ok,
+            },
             status_code=200 if db_ok else 503,
         )
 

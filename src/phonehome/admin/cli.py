@@ -23,11 +23,15 @@ def _service(runtime: Runtime) -> AdminService:
 def add_user(
     ctx: typer.Context,
     name: str,
-    password: Annotated[str | None, typer.Option(help="The password (else prompted, or read from stdin).")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="The password (else prompted, or read from stdin).")
+    ] = None,
     generate: Annotated[bool, typer.Option("--generate", help="Generate a password and print it.")] = False,
 ) -> None:
     """Create an admin account."""
-    secret = generate_password() if generate else (password if password is not None else read_secret("Password"))
+    secret = (
+        generate_password() if generate else (password if password is not None else read_secret("Password"))
+    )
 
     async def work(runtime: Runtime) -> None:
         await _service(runtime).add_user(cli_actor(), name, secret)
@@ -61,7 +65,9 @@ def list_users(ctx: typer.Context) -> None:
     users = run_with_runtime(ctx, lambda runtime: _service(runtime).list_users())
     table = Table("name", "disabled", "created")
     for user in users:
-        table.add_row(user.name, "yes" if user.disabled else "", user.created_at.isoformat(timespec="seconds"))
+        table.add_row(
+            user.name, "yes" if user.disabled else "", user.created_at.isoformat(timespec="seconds")
+        )
     console.print(table)
 
 

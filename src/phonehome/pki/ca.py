@@ -31,12 +31,16 @@ def _serial() -> int:
     return x509.random_serial_number()
 
 
-def make_ca(common_name: str, *, now: dt.datetime, days: int = 3650, key: rsa.RSAPrivateKey | None = None) -> Issued:
+def make_ca(
+    common_name: str, *, now: dt.datetime, days: int = 3650, key: rsa.RSAPrivateKey | None = None
+) -> Issued:
     key = key or new_key(3072)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phonehome"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phonehome"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (
         x509.CertificateBuilder()
@@ -49,9 +53,15 @@ def make_ca(common_name: str, *, now: dt.datetime, days: int = 3650, key: rsa.RS
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -88,7 +98,7 @@ def make_leaf(
     server: bool = True,
     client: bool = False,
     key: rsa.RSAPrivateKey | None = None,
-    hash_algorithm: hashes.HashAlgorithm | None = None,
+    hash_algorithm: hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None = None,
 ) -> Issued:
     """A server and/or client certificate signed by ``issuer``; the CN is also the first SAN."""
     key = key or new_key()
@@ -109,9 +119,15 @@ def make_leaf(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=True,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )

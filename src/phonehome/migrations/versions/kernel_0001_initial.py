@@ -39,7 +39,10 @@ def upgrade() -> None:
         sa.Column("expires_at", UtcDateTime(), nullable=False),
         sa.Column("last_used_at", UtcDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["admin_users.id"], name=op.f("fk_admin_tokens_user_id_admin_users"), ondelete="CASCADE"
+            ["user_id"],
+            ["admin_users.id"],
+            name=op.f("fk_admin_tokens_user_id_admin_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_admin_tokens_token_hash")),
