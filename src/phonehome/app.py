@@ -175,6 +175,13 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     runtime = Runtime.create(settings)
     sockets: list[socket.socket] = []
     try:
+        # Ports first: a busy port fails the start before anything is written to the data dir.
+        for address, name in (
+            (settings.http_listen, "http"),
+            (settings.https_listen, "https"),
+            (settings.admin_listen, "admin"),
+        ):
+            sockets.append(bind(address, name))
         await initialise(runtime)
         removed = runtime.blobs.clean_tmp()
         if removed:
@@ -183,11 +190,6 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         tls = ServerTls(
             runtime.paths.pki.server_cert, runtime.paths.pki.server_key, client_cas, settings.tls.min_version
         )
-        sockets = [
-            bind(settings.http_listen, "http"),
-            bind(settings.https_listen, "https"),
-            bind(settings.admin_listen, "admin"),
-        ]
         await _run(runtime, tls, sockets, ready)
     finally:
         for sock in sockets:
