@@ -51,7 +51,7 @@ def explain(site: Site, serial: int = 1) -> str:
         for zone in zones.zones:
             lines.append(f"DNS {view} zone {zone.origin.to_text(True)}:")
             for record in zone.records:
-                if record.rdtype.name in ("SOA", "NS"):
+                if record.infrastructure:
                     continue
                 data = ", ".join(r.to_text() for r in record.rdatas)
                 lines.append(f"    {record.owner.to_text(True)} {record.rdtype.name} {data}: {record.why}")

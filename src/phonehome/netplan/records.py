@@ -30,6 +30,8 @@ class PlannedRecord:
     rdatas: tuple[dns.rdata.Rdata, ...]
     why: str
     ttl: int = TTL
+    # SOA, NS and name server addresses: what any zone needs, not what a phone asks for.
+    infrastructure: bool = False
 
 
 @dataclass
@@ -85,15 +87,15 @@ def _head(
     """SOA and NS first, with addresses for name servers inside the zone."""
     origin = zone.origin
     soa = f"{nameservers[0].to_text()} hostmaster.{origin.to_text()} {serial} 3600 600 1209600 300"
-    head = [PlannedRecord(origin, dns.rdatatype.SOA, (_rdata(dns.rdatatype.SOA, soa),), "start of authority")]
+    head = [PlannedRecord(origin, dns.rdatatype.SOA, (_rdata(dns.rdatatype.SOA, soa),), "start of authority", infrastructure=True)]
     ns_texts = [n.to_text() for n in nameservers]
-    head.append(PlannedRecord(origin, dns.rdatatype.NS, tuple(_rdata(dns.rdatatype.NS, t) for t in ns_texts), "name servers"))
+    head.append(PlannedRecord(origin, dns.rdatatype.NS, tuple(_rdata(dns.rdatatype.NS, t) for t in ns_texts), "name servers", infrastructure=True))
     for ns in nameservers:
         if ns.is_subdomain(origin) and zone.find(ns, A) is None:
             if ns not in glue:
                 raise BadSite(f"[site] external_nameserver_ips: {ns.to_text(True)} is inside zone "
                               f"{origin.to_text(True)} and needs an address")
-            head.append(PlannedRecord(ns, A, (_rdata(A, str(glue[ns])),), "address of this zone's name server"))
+            head.append(PlannedRecord(ns, A, (_rdata(A, str(glue[ns])),), "address of this zone's name server", infrastructure=True))
     zone.records[:0] = head
 
 

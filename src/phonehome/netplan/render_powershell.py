@@ -38,7 +38,7 @@ def render_powershell(plan: ZonePlan) -> dict[str, str]:
             "}",
         ]
         for record in zone.records:
-            if record.rdtype not in (dns.rdatatype.A, dns.rdatatype.SRV):
+            if record.infrastructure or record.rdtype not in (dns.rdatatype.A, dns.rdatatype.SRV):
                 continue
             owner = record.owner.relativize(zone.origin).to_text()
             common = f"-ComputerName $ComputerName -ZoneName {_quote(name)} -Name {_quote(owner)}"
