@@ -33,6 +33,8 @@ from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
+from phonehome.netplan import admin as netplan_admin
+from phonehome.netplan.service import NetplanService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
 
@@ -45,7 +47,7 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin}
+    return {AdminService: admin, NetplanService: NetplanService(settings)}
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
@@ -53,7 +55,7 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return []
+    return [netplan_admin.router]
 
 
 # -- the data directory -------------------------------------------------------------------------------

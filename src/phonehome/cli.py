@@ -13,8 +13,8 @@ from phonehome import __version__
 from phonehome.admin import cli as admin_cli
 from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.errors import PhonehomeError
-from phonehome.netplan import cli as netplan_cli
 from phonehome.logs import setup_logging
+from phonehome.netplan import cli as netplan_cli
 from phonehome.runtime import Runtime
 
 app = typer.Typer(

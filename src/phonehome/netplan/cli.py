@@ -12,14 +12,10 @@ from phonehome.cli_support import console, fail, options
 from phonehome.errors import PhonehomeError, StoreFull
 from phonehome.netplan.explain import explain
 from phonehome.netplan.render import DHCP_RENDERERS, DNS_RENDERERS, ZONES, render_dhcp, render_dns
+from phonehome.netplan.service import default_serial
 from phonehome.netplan.site import Site, build_site
 
 app = typer.Typer(help="DHCP options and DNS records for Lync Phone Edition phones.", no_args_is_help=True)
-
-
-def default_serial(today: dt.date) -> int:
-    """YYYYMMDD01: the usual zone serial, increasing day by day."""
-    return int(today.strftime("%Y%m%d")) * 100 + 1
 
 
 def _site(ctx: typer.Context) -> Site:
@@ -76,7 +72,9 @@ def dns(
         return
     for index, (name, text) in enumerate(files.items()):
         if len(files) > 1:
-            typer.echo(("\n" if index else "") + f"{'//' if name.startswith('named.conf') else ';'} ---- {name} ----")
+            typer.echo(
+                ("\n" if index else "") + f"{'//' if name.startswith('named.conf') else ';'} ---- {name} ----"
+            )
         typer.echo(text, nl=False)
 
 

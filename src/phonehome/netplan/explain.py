@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from phonehome.netplan.errors import NetplanError
-from phonehome.netplan.options import value_of
 from phonehome.netplan.optionbase import OptionCode
+from phonehome.netplan.options import value_of
 from phonehome.netplan.records import zone_plan
 from phonehome.netplan.site import Site, dhcp_plan
 

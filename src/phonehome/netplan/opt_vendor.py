@@ -1,6 +1,6 @@
 """Option 60 (vendor class) and option 43 for vendor class ``MS-UC-Client`` (Lync Phone Edition).
 
-Option 43 is the TLVs of sub-options 1–5 in that order, each value raw ASCII without NUL, the port
+Option 43 is the TLVs of sub-options 1-5 in that order, each value raw ASCII without NUL, the port
 as ASCII text (``343433`` is "443"), exactly as DHCPUtil.exe prints it. The phone builds its
 Certificate Provisioning URL as ``<scheme>://<fqdn>:<port><path>``.
 """
@@ -87,7 +87,9 @@ class MsUcClient(Option):
             raise BadValue(f"URL scheme (option 43 sub-option 2): {scheme!r} is not http or https")
         path = as_ascii(cert_prov_path, "Cert Prov path (option 43 sub-option 5)")
         if not path.startswith("/") or any(c in path for c in " \t\r\n"):
-            raise BadValue(f"Cert Prov path (option 43 sub-option 5): {path!r} must start with / and hold no spaces")
+            raise BadValue(
+                f"Cert Prov path (option 43 sub-option 5): {path!r} must start with / and hold no spaces"
+            )
         extras = tuple((int(c), bytes(v)) for c, v in extra)
         for sub, value in extras:
             if sub in UcSubOption.__members__.values() or not 0 < sub < 255 or len(value) > 255:

@@ -17,7 +17,16 @@ from phonehome.netplan.wire import Parser
 
 _code_to_class: dict[int, type[Option]] = {
     cls.code: cls
-    for cls in (Routers, DnsServers, DomainName, NtpServers, MsUcClient, VendorClass, DomainSearch, SipServers)
+    for cls in (
+        Routers,
+        DnsServers,
+        DomainName,
+        NtpServers,
+        MsUcClient,
+        VendorClass,
+        DomainSearch,
+        SipServers,
+    )
 }
 
 

@@ -9,8 +9,8 @@ use ``option ext 43 hex``.
 from __future__ import annotations
 
 from phonehome.netplan.opt_addresses import AddressList
-from phonehome.netplan.options import value_of
 from phonehome.netplan.optionbase import Option, OptionCode
+from phonehome.netplan.options import value_of
 from phonehome.netplan.site import DhcpPlan
 
 POOL_NAME = "LYNC-PHONES"
@@ -52,7 +52,10 @@ def render_cisco(plan: DhcpPlan) -> str:
         f" lease {days} {hours} {rest // 60}",
     ]
     for option in plan.options:
-        lines += [f" ! option {option.code} ({OptionCode.label(option.code)}): {option.to_text()}", f" {_line(option)}"]
+        lines += [
+            f" ! option {option.code} ({OptionCode.label(option.code)}): {option.to_text()}",
+            f" {_line(option)}",
+        ]
     hex_len = len(value_of(vendor).hex())
     lines.append(f" ! option 43 (MS-UC-Client): {vendor.url}; {hex_len} hex characters")
     if hex_len > IOS_HEX_LIMIT:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from phonehome.netplan.opt_addresses import AddressList
 from phonehome.netplan.opt_names import DomainName, DomainSearch, SipServers
-from phonehome.netplan.options import value_of
 from phonehome.netplan.optionbase import Option
+from phonehome.netplan.options import value_of
 from phonehome.netplan.render_dnsmasq import colon_hex
 from phonehome.netplan.site import DhcpPlan
 

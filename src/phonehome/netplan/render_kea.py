@@ -13,8 +13,8 @@ import json
 from typing import Any
 
 from phonehome.netplan.opt_names import DomainSearch
-from phonehome.netplan.options import value_of
 from phonehome.netplan.optionbase import Option
+from phonehome.netplan.options import value_of
 from phonehome.netplan.site import DhcpPlan
 
 CLASS_NAME = "MS-UC-Client"

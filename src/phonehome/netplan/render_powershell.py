@@ -45,7 +45,9 @@ def render_powershell(plan: ZonePlan) -> dict[str, str]:
             lines.append(f"# {record.why}")
             for rdata in record.rdatas:
                 if isinstance(rdata, dns.rdtypes.IN.A.A):
-                    lines.append(f"Add-DnsServerResourceRecordA {common} -IPv4Address {_quote(rdata.address)} -TimeToLive 01:00:00")
+                    lines.append(
+                        f"Add-DnsServerResourceRecordA {common} -IPv4Address {_quote(rdata.address)} -TimeToLive 01:00:00"
+                    )
                 elif isinstance(rdata, dns.rdtypes.IN.SRV.SRV):
                     target = rdata.target.to_text(True)
                     lines.append(

@@ -13,8 +13,8 @@ from typing import Literal
 from phonehome.netplan.opt_addresses import AddressList
 from phonehome.netplan.opt_names import DomainSearch
 from phonehome.netplan.opt_vendor import UcSubOption
-from phonehome.netplan.options import value_of
 from phonehome.netplan.optionbase import Option
+from phonehome.netplan.options import value_of
 from phonehome.netplan.site import DhcpPlan
 
 VENDOR_CLASS_NAME = "MSUCClient"
@@ -46,13 +46,19 @@ def _netsh(plan: DhcpPlan) -> list[str]:
             ips = " ".join(str(a) for a in option.addresses)
             lines.append(f"netsh dhcp server scope {scope} set optionvalue {option.code:03d} IPADDRESS {ips}")
         elif isinstance(option, DomainSearch):
-            lines.append('netsh dhcp server add optiondef 119 "DNS Search List" STRING 0 comment="Domain search list"')
+            lines.append(
+                'netsh dhcp server add optiondef 119 "DNS Search List" STRING 0 comment="Domain search list"'
+            )
             lines.append(f'netsh dhcp server scope {scope} set optionvalue 119 STRING "{option.to_text()}"')
         elif option.code == 120:
             lines.append('netsh dhcp server add optiondef 120 UCSipServer Binary 0 comment="Sip Server Fqdn"')
-            lines.append(f"netsh dhcp server scope {scope} set optionvalue 120 Binary {value_of(option).hex().upper()}")
+            lines.append(
+                f"netsh dhcp server scope {scope} set optionvalue 120 Binary {value_of(option).hex().upper()}"
+            )
         else:
-            lines.append(f'netsh dhcp server scope {scope} set optionvalue {option.code:03d} STRING "{option.to_text()}"')
+            lines.append(
+                f'netsh dhcp server scope {scope} set optionvalue {option.code:03d} STRING "{option.to_text()}"'
+            )
     lines += [
         f"rem option 43 for vendor class {plan.vendor_class}: {plan.vendor_options.url}",
         f'netsh dhcp server add class {VENDOR_CLASS_NAME} "UC Vendor Class Id" "{plan.vendor_class}" 1',

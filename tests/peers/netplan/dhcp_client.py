@@ -19,7 +19,9 @@ REQUESTED = bytes([1, 3, 6, 15, 42, 43, 119, 120])
 
 
 def packet(xid: int, mac: bytes, message_type: int, vendor_class: bytes, extra: bytes = b"") -> bytes:
-    header = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"", b"", b"", b"", mac, b"", b"")
+    header = struct.pack(
+        "!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"", b"", b"", b"", mac, b"", b""
+    )
     options = bytes([53, 1, message_type])
     if vendor_class:
         options += bytes([60, len(vendor_class)]) + vendor_class
@@ -50,7 +52,12 @@ def receive(sock: socket.socket, xid: int, want_type: int, deadline: float) -> t
             raise TimeoutError(f"no DHCP message type {want_type} before the deadline")
         sock.settimeout(left)
         data, _ = sock.recvfrom(4096)
-        if len(data) < 240 or data[0] != 2 or struct.unpack("!I", data[4:8])[0] != xid or data[236:240] != MAGIC:
+        if (
+            len(data) < 240
+            or data[0] != 2
+            or struct.unpack("!I", data[4:8])[0] != xid
+            or data[236:240] != MAGIC
+        ):
             continue
         options = split_options(data[240:])
         if options.get(53) == f"{want_type:02x}":
@@ -74,7 +81,7 @@ def main() -> None:
         sock.sendto(packet(xid, mac, 1, vendor_class), target)
         try:
             yiaddr, options = receive(sock, xid, 2, min(deadline, time.monotonic() + 2))
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             if time.monotonic() >= deadline:
                 raise
             continue

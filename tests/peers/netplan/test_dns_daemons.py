@@ -16,6 +16,7 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import pytest
 
@@ -66,11 +67,15 @@ def named(zone_dir: Path, view: str, tmp: Path) -> Iterator[int]:
         "controls { };\n"
         f'include "{zone_dir / f"named.conf.{view}"}";\n'
     )
-    check = subprocess.run([require_binary("named-checkconf"), "-z", str(conf)], capture_output=True, text=True, timeout=30)
+    check = subprocess.run(
+        [require_binary("named-checkconf"), "-z", str(conf)], capture_output=True, text=True, timeout=30
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     log = tmp / "named.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen([binary, "-g", "-n", "1", "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [binary, "-g", "-n", "1", "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -92,7 +97,17 @@ def named(zone_dir: Path, view: str, tmp: Path) -> Iterator[int]:
 
 
 def dig(port: int, name: str, rdtype: str) -> list[str]:
-    cmd = [require_binary("dig"), "+short", "+time=2", "+tries=1", "-p", str(port), "@127.0.0.1", name, rdtype]
+    cmd = [
+        require_binary("dig"),
+        "+short",
+        "+time=2",
+        "+tries=1",
+        "-p",
+        str(port),
+        "@127.0.0.1",
+        name,
+        rdtype,
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=15)
     assert result.returncode == 0, result.stderr
     return sorted(line for line in result.stdout.splitlines() if line)
@@ -102,7 +117,9 @@ def dig(port: int, name: str, rdtype: str) -> list[str]:
 def test_bind_loads_the_zones_and_answers_every_planned_record(view: str, tmp_path: Path) -> None:
     checkzone = require_binary("named-checkzone")
     out = tmp_path / "zones"
-    render_cli(tmp_path, "dns", "--zone", view, "--format", "bind", "--serial", str(SERIAL), "--out", str(out))
+    render_cli(
+        tmp_path, "dns", "--zone", view, "--format", "bind", "--serial", str(SERIAL), "--out", str(out)
+    )
     plan: ZonePlan = zone_plan(site_for(SITE_TOML), view, SERIAL)
     assert {f"{z.origin.to_text(True)}.{view}.zone" for z in plan.zones} | {f"named.conf.{view}"} == {
         p.name for p in out.iterdir()
@@ -110,7 +127,10 @@ def test_bind_loads_the_zones_and_answers_every_planned_record(view: str, tmp_pa
     for zone in plan.zones:
         origin = zone.origin.to_text(True)
         check = subprocess.run(
-            [checkzone, origin, str(out / f"{origin}.{view}.zone")], capture_output=True, text=True, timeout=30
+            [checkzone, origin, str(out / f"{origin}.{view}.zone")],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert check.returncode == 0, check.stdout + check.stderr
         assert f"loaded serial {SERIAL}" in check.stdout
@@ -122,7 +142,7 @@ def test_bind_loads_the_zones_and_answers_every_planned_record(view: str, tmp_pa
             answer = ask(port, record.owner, record.rdtype)
             assert answer.rcode() == dns.rcode.NOERROR, record.owner
             assert answer.flags & dns.flags.AA
-            rrset = answer.find_rrset(answer.answer, record.owner, 1, record.rdtype)
+            rrset = answer.find_rrset(answer.answer, record.owner, dns.rdataclass.IN, record.rdtype)
             assert set(rrset) == set(record.rdatas), record.owner
             assert rrset.ttl == record.ttl
             if record.rdtype in (dns.rdatatype.A, dns.rdatatype.SRV):
