@@ -49,6 +49,8 @@ def render_isc(plan: DhcpPlan) -> str:
         "}",
         "",
         f"subnet {plan.subnet.network_address} netmask {plan.subnet.netmask} {{",
+        "  # dhcpd answers a phone's DHCPINFORM (how it asks for options 43 and 120) only when authoritative",
+        "  authoritative;",
         f"  range {plan.pool_start} {plan.pool_end};",
         f"  default-lease-time {plan.lease_seconds};",
         f"  max-lease-time {plan.lease_seconds};",

@@ -1,8 +1,9 @@
 """A minimal DHCP client for the peer tests, run inside a network namespace (stdlib only).
 
 ``python dhcp_client.py IFACE MAC SERVER_PORT CLIENT_PORT TIMEOUT VENDOR_CLASS`` sends DISCOVER,
-then REQUEST for the offered address, both with option 60 VENDOR_CLASS (none when empty) and 55 asking for
-1 3 6 15 42 43 119 120, and prints JSON: the OFFER's and ACK's yiaddr and options as hex.
+then REQUEST for the offered address, then (with the address on IFACE) the DHCPINFORM a Lync phone
+sends; all with option 60 VENDOR_CLASS (none when empty) and 55 asking for 1 3 6 15 42 43 119 120.
+It prints JSON: the OFFER's, ACK's and INFORM answer's yiaddr and options as hex.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -18,9 +20,12 @@ MAGIC = b"\x63\x82\x53\x63"
 REQUESTED = bytes([1, 3, 6, 15, 42, 43, 119, 120])
 
 
-def packet(xid: int, mac: bytes, message_type: int, vendor_class: bytes, extra: bytes = b"") -> bytes:
+def packet(
+    xid: int, mac: bytes, message_type: int, vendor_class: bytes, extra: bytes = b"", ciaddr: bytes = b""
+) -> bytes:
+    flags = 0 if ciaddr else 0x8000  # broadcast answers until the client has an address
     header = struct.pack(
-        "!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"", b"", b"", b"", mac, b"", b""
+        "!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, flags, ciaddr, b"", b"", b"", mac, b"", b""
     )
     options = bytes([53, 1, message_type])
     if vendor_class:
@@ -91,6 +96,13 @@ def main() -> None:
     sock.sendto(packet(xid, mac, 3, vendor_class, extra), target)
     yiaddr, options = receive(sock, xid, 5, deadline)
     result["ack"] = {"yiaddr": yiaddr, "options": options}
+    # What the phone does next: DHCPINFORM from its address, asking again for 43 and 120.
+    prefix = bin(int(options[1], 16)).count("1")
+    subprocess.run(["ip", "addr", "replace", f"{yiaddr}/{prefix}", "dev", iface], check=True, timeout=10)
+    xid = int.from_bytes(os.urandom(4), "big")
+    sock.sendto(packet(xid, mac, 8, vendor_class, ciaddr=socket.inet_aton(yiaddr)), target)
+    _, options = receive(sock, xid, 5, deadline)
+    result["inform"] = {"yiaddr": yiaddr, "options": options}
     print(json.dumps(result))
 
 

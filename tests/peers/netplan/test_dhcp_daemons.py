@@ -1,8 +1,10 @@
-"""Our rendered DHCP configurations in the real daemons: dnsmasq and kea-dhcp4 (Debian packages).
+"""Our rendered DHCP configurations in the real daemons: dnsmasq, kea-dhcp4 and ISC dhcpd (Debian
+packages dnsmasq, kea-dhcp4-server, isc-dhcp-server).
 
 Each test builds two network namespaces joined by a veth pair, runs the daemon with the rendered
 configuration in one and a small DHCP client (option 60 MS-UC-Client, option 55 asking for 43 and
-120) in the other, and compares the option bytes on the wire with the codecs' output.
+120; DISCOVER, REQUEST, then the phone's DHCPINFORM) in the other, and compares the option bytes on
+the wire with the codecs' output. A second client without option 60 must not get option 43.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 from phonehome.netplan.opt_names import DomainSearch
 from phonehome.netplan.options import value_of
 from phonehome.netplan.site import DhcpPlan
-from tests.peers.netplan.netns import CLIENT_IFACE, Link, veth_pair
+from tests.peers.netplan.netns import CLIENT_IFACE, SERVER_IFACE, Link, veth_pair
 from tests.support.peers import require_binary
 from tests.unit.netplan.sites import SITE_TOML, plan_for, render_cli
 
@@ -46,7 +48,7 @@ def ask(link: Link, vendor_class: str = "MS-UC-Client") -> dict[str, Any]:
 
 
 def check_answer(plan: DhcpPlan, answer: dict[str, Any], *, with_43: bool, compresses_119: bool) -> None:
-    for step in ("offer", "ack"):
+    for step in ("offer", "ack", "inform"):
         got = {int(code): value for code, value in answer[step]["options"].items()}
         assert plan.pool_start <= ipaddress.IPv4Address(answer[step]["yiaddr"]) <= plan.pool_end
         for option in plan.options:
@@ -84,6 +86,27 @@ def test_dnsmasq_answers_with_the_planned_option_bytes(link: Link, tmp_path: Pat
     cmd += ["--port=0", "--no-resolv", "--no-hosts", "--bind-interfaces", "--no-ping", "--user=root"]
     cmd += [f"--dhcp-leasefile={tmp_path / 'leases'}", f"--pid-file={tmp_path / 'dnsmasq.pid'}"]
     cmd += ["--log-dhcp", "--log-facility=-"]
+    proc = run_daemon(cmd, log)
+    try:
+        plan = plan_for(SITE_TOML)
+        check_answer(plan, ask(link), with_43=True, compresses_119=True)
+        check_answer(plan, ask(link, ""), with_43=False, compresses_119=True)
+        assert proc.poll() is None, log.read_text()
+    finally:
+        stop(proc)
+
+
+def test_isc_dhcpd_answers_with_the_planned_option_bytes(link: Link, tmp_path: Path) -> None:
+    dhcpd = require_binary("dhcpd")
+    conf = tmp_path / "dhcpd.conf"
+    conf.write_text(render_cli(tmp_path, "dhcp", "--format", "isc"))
+    leases = tmp_path / "dhcpd.leases"
+    leases.touch()
+    check = subprocess.run([dhcpd, "-t", "-4", "-cf", str(conf)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    log = tmp_path / "dhcpd.log"
+    cmd = [*link.exec_prefix(link.server_ns), dhcpd, "-4", "-f", "-d", "-cf", str(conf), "-lf", str(leases)]
+    cmd += ["-pf", str(tmp_path / "dhcpd.pid"), SERVER_IFACE]
     proc = run_daemon(cmd, log)
     try:
         plan = plan_for(SITE_TOML)
