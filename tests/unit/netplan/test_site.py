@@ -87,3 +87,13 @@ def test_in_zone_external_nameserver_needs_an_address() -> None:
         BadSite, match=r"external_nameserver_ips: ns1.fabrikam.com is inside zone fabrikam.com"
     ):
         zone_plan(site_for(without_field("external_nameserver_ips")), "external")
+
+
+def test_the_config_templates_site_example_is_a_complete_plan() -> None:
+    from phonehome.app import _CONFIG_TEMPLATE
+
+    block = _CONFIG_TEMPLATE[_CONFIG_TEMPLATE.index("# [site]") :]
+    toml = "\n".join(line[2:] for line in block.splitlines() if line.startswith("# "))
+    site = site_for(toml)
+    assert dhcp_plan(site).vendor_options.web_server_fqdn == "pool01.contoso.com"
+    assert zone_plan(site, "internal").zones and zone_plan(site, "external").zones
