@@ -15,7 +15,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from phonehome.netplan.errors import BadSite
+from phonehome.netplan.errors import BadSite, BadValue, UnknownFormat
 from phonehome.netplan.site import Site
 
 TTL = 3600
@@ -131,8 +131,10 @@ def _head(
 
 
 def zone_plan(site: Site, view: str, serial: int = 1) -> ZonePlan:
+    if view not in ("internal", "external"):
+        raise UnknownFormat(f"unknown zone {view!r}; one of internal, external")
     if not 1 <= serial < 2**32:
-        raise BadSite(f"zone serial {serial} is not in 1..4294967295")
+        raise BadValue(f"zone serial {serial} is not in 1..4294967295")
     return ZonePlan(
         view, tuple(_external(site, serial) if view == "external" else _internal(site, serial)), serial
     )

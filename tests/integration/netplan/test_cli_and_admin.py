@@ -20,7 +20,11 @@ def site_with(key: str, value: str | None) -> str:
 
 BAD_INPUT = [
     (["dhcp"], site_with("dhcp_domain", '"' + "x" * 64 + '.contoso.com"'), "[site] dhcp_domain: a label of"),
-    (["dhcp"], site_with("search_domains", '["' + ".".join(["y" * 60] * 5) + '"]'), "[site] search_domains:"),
+    (
+        ["dhcp"],
+        site_with("search_domains", '["' + ".".join(["y" * 60] * 5) + '"]'),
+        "[site] search_domains: 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy'… is longer than 255 octets",
+    ),
     (["dhcp"], site_with("dns_servers", '["10.0.0.999"]'), "[site] dns_servers: '10.0.0.999' is not an IPv4"),
     (["dhcp"], site_with("registrar_fqdn", None), "[site] registrar_fqdn is required for the DHCP plan"),
     (

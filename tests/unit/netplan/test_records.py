@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dns.rdatatype
+import pytest
 
+from phonehome.netplan.errors import BadValue, UnknownFormat
 from phonehome.netplan.records import ZonePlan, zone_plan
 from tests.unit.netplan.sites import SITE_TOML, site_for
 
@@ -52,3 +54,10 @@ def test_one_domain_for_sip_and_dhcp_gives_one_zone() -> None:
     plan = zone_plan(site_for(toml), "internal")
     assert [z.origin.to_text(True) for z in plan.zones] == ["contoso.com"]
     assert ("_sipinternaltls._tcp.contoso.com", "SRV") in table(plan)
+
+
+def test_bad_view_and_serial() -> None:
+    with pytest.raises(UnknownFormat, match="unknown zone 'dmz'"):
+        zone_plan(site_for(SITE_TOML), "dmz")
+    with pytest.raises(BadValue, match="zone serial 4294967296 is not in"):
+        zone_plan(site_for(SITE_TOML), "internal", 2**32)
