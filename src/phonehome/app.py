@@ -28,6 +28,11 @@ from fastapi import APIRouter
 from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
+from phonehome.backups import admin as backups_admin
+from phonehome.backups import phone as backups_phone
+from phonehome.backups import service as backups_service
+from phonehome.backups.accounts import AccountService
+from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
@@ -45,15 +50,16 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin}
+    backup_accounts, backups = backups_service.build(runtime)
+    return {AdminService: admin, AccountService: backup_accounts, BackupService: backups}
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return []
+    return [lambda plane: backups_phone.routes(services[BackupService], plane)]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return []
+    return [backups_admin.router]
 
 
 # -- the data directory -------------------------------------------------------------------------------
