@@ -23,7 +23,7 @@ from phonehome.backups.errors import (
     VersionNotFound,
 )
 from phonehome.backups.names import parse_backup_name
-from phonehome.backups.service import BackupService, Upload, build
+from phonehome.backups.service import Upload, build
 from phonehome.blobs import BlobStore
 from phonehome.changelog import Actor, list_changes
 from phonehome.config import BackupsSettings, Settings
