@@ -29,6 +29,11 @@ from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
 from phonehome.admin.web import Ui, make_ui
+from phonehome.backups import admin as backups_admin
+from phonehome.backups import phone as backups_phone
+from phonehome.backups import service as backups_service
+from phonehome.backups.accounts import AccountService
+from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
@@ -48,15 +53,21 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin, NetplanService: NetplanService(settings)}
+    backup_accounts, backups = backups_service.build(runtime)
+    return {
+        AdminService: admin,
+        NetplanService: NetplanService(settings),
+        AccountService: backup_accounts,
+        BackupService: backups,
+    }
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return []
+    return [lambda plane: backups_phone.routes(services[BackupService], plane)]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return [netplan_admin.router]
+    return [netplan_admin.router, backups_admin.router]
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
