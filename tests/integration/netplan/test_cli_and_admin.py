@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.server import PhonehomeServer
@@ -102,8 +103,26 @@ def test_admin_api_renders_what_the_cli_renders(site_server: PhonehomeServer, tm
             assert bad.status_code == 400 and "unknown DHCP format 'junos'" in bad.text
             bad = client.get("/api/v1/netplan/dns", params={"zone": "dmz"})
             assert bad.status_code == 400 and "unknown zone 'dmz'" in bad.text
-        anonymous = client.__class__(base_url=site_server.admin, timeout=30)
+        anonymous = httpx.Client(base_url=site_server.admin, timeout=30)
         with anonymous:
             assert anonymous.get("/api/v1/netplan/dhcp").status_code == 401
     finally:
         assert site_server.stop() == 0
+
+
+def test_admin_web_page_shows_the_plan(site_server: PhonehomeServer) -> None:
+    site_server.admin_token()  # creates the admin account
+    with httpx.Client(base_url=site_server.admin, timeout=30) as browser:
+        assert browser.get("/netplan/").status_code == 303  # no page without a session
+        signed_in = browser.post("/login", data={"username": "admin", "password": "correct horse battery"})
+        assert signed_in.status_code == 303
+        page = browser.get("/netplan/")
+        assert page.status_code == 200
+        assert "ucupdates-r2.contoso.com A 192.0.2.10" in page.text
+        assert 'href="/netplan/"' in page.text and "Network plan" in page.text
+        kea = browser.get("/netplan/", params={"show": "dhcp", "format": "kea"})
+        assert kea.status_code == 200 and "option[60].text == &#39;MS-UC-Client&#39;" in kea.text
+        zones = browser.get("/netplan/", params={"show": "dns", "zone": "external", "format": "bind"})
+        assert "<h2>fabrikam.com.external.zone</h2>" in zones.text
+        bad = browser.get("/netplan/", params={"show": "dhcp", "format": "junos"})
+        assert bad.status_code == 400 and "unknown DHCP format &#39;junos&#39;" in bad.text
