@@ -33,6 +33,9 @@ from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
+from phonehome.pki import phone as pki_phone
+from phonehome.pki.scep_service import ScepService
+from phonehome.pki.service import PkiService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
 
@@ -45,11 +48,13 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin}
+    pki = PkiService(runtime)
+    return {AdminService: admin, PkiService: pki, ScepService: ScepService(pki)}
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return []
+    pki, scep = services[PkiService], services[ScepService]
+    return [lambda plane: pki_phone.routes(pki, scep, plane)]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:

@@ -14,6 +14,7 @@ from phonehome.admin import cli as admin_cli
 from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
+from phonehome.pki import cli as pki_cli
 from phonehome.runtime import Runtime
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(pki_cli.app, name="pki")
 
 
 @app.callback()
