@@ -33,6 +33,7 @@ from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
+from phonehome.pki import admin as pki_admin
 from phonehome.pki import phone as pki_phone
 from phonehome.pki.scep_service import ScepService
 from phonehome.pki.service import PkiService
@@ -58,7 +59,7 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return []
+    return [pki_admin.router]
 
 
 # -- the data directory -------------------------------------------------------------------------------

@@ -60,12 +60,17 @@ class Signed:
     attributes: Mapping[str, tuple[bytes, ...]]  # attribute OID (dotted) -> values, each DER
 
 
+def _first_line(exc: Exception) -> str:
+    # asn1crypto explains nesting on extra lines; the reason line an admin sees is one line.
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _load(spec: type[core.Asn1Value], der: bytes, what: str) -> core.Asn1Value:
     try:
         value = spec.load(der, strict=True)
         value.native  # noqa: B018 - forces the lazy parse, so a broken inner structure fails here
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise CmsError(f"malformed {what}: {exc}") from exc
+        raise CmsError(f"malformed {what}: {_first_line(exc)}") from exc
     return value
 
 
@@ -93,7 +98,7 @@ def read_signed(der: bytes, *, verify: bool = True) -> Signed:
     except CmsError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise CmsError(f"malformed CMS signed data: {exc}") from exc
+        raise CmsError(f"malformed CMS signed data: {_first_line(exc)}") from exc
 
 
 def _read_signed(der: bytes, verify: bool) -> Signed:
@@ -233,7 +238,7 @@ def open_enveloped(der: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> Opened:
     except CmsError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise CmsError(f"malformed CMS enveloped data: {exc}") from exc
+        raise CmsError(f"malformed CMS enveloped data: {_first_line(exc)}") from exc
 
 
 def _open_enveloped(der: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> Opened:

@@ -191,7 +191,12 @@ def render_cert_rep(
     content = None
     if status is PkiStatus.FAILURE:
         attributes.append(
-            (FAIL_INFO, core.PrintableString(str(int(fail_info or FailInfo.BAD_REQUEST))).dump())
+            (
+                FAIL_INFO,
+                core.PrintableString(
+                    str(int(FailInfo.BAD_REQUEST if fail_info is None else fail_info))
+                ).dump(),
+            )
         )
     elif status is PkiStatus.SUCCESS:
         if not issued:

@@ -136,7 +136,7 @@ class ScepService:
             outcome = _refuse(FailInfo.BAD_REQUEST, f"messageType {request.message_type} is not supported")
         detail = {"message_type": request.message_type, "status": outcome.status.name}
         if outcome.status is PkiStatus.FAILURE:
-            detail |= {"fail_info": outcome.fail_info.name if outcome.fail_info else None}
+            detail |= {"fail_info": outcome.fail_info.name if outcome.fail_info is not None else None}
             detail |= {"reason": outcome.reason}
             await self._audit(remote, request.transaction_id, "scep.refuse", detail)
         issued = [outcome.issued] if outcome.issued else []
