@@ -59,6 +59,22 @@ async def new_challenge(
     )
 
 
+class PendingOut(BaseModel):
+    transaction_id: str
+    subject: str
+    created_at: dt.datetime
+
+
+@router.get("/scep-requests", response_model=list[PendingOut], dependencies=[Depends(current_admin)])
+async def pending_requests(
+    scep: Annotated[ScepService, Depends(get_service(ScepService))],
+) -> list[PendingOut]:
+    return [
+        PendingOut(transaction_id=p.transaction_id, subject=p.subject, created_at=p.created_at)
+        for p in await scep.pending()
+    ]
+
+
 @router.post("/scep-requests/{transaction_id}/decision")
 async def decide(
     transaction_id: str,

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from phonehome.pki import scep
 from phonehome.pki.cms import open_enveloped
-from tests.support.pg import fresh_database
 from tests.support.peers import require_binary
+from tests.support.pg import fresh_database
 from tests.support.scep_client import Enrolment, make_csr, pki_message
 from tests.support.server import PhonehomeServer
 
@@ -248,13 +248,15 @@ def test_garbage_pkioperation_is_400_and_audited(
     assert any(line.get("msg") == "SCEP request refused" for line in srv.log_lines())
 
 
-def test_pending_request_is_approved_and_polled(srv: PhonehomeServer) -> None:
+def test_pending_request_is_approved_and_polled(srv: PhonehomeServer, admin: httpx.Client) -> None:
     ra = _ra(srv)
     key = _key()
     message, enrolment = pki_message(ra, make_csr(key, "SEP-PENDING", None), key=key)
     assert _rep(srv, _send(srv, message), enrolment)["status"] == scep.PkiStatus.PENDING
-    pending = srv.cli("pki", "scep-pending").stdout
-    assert enrolment.transaction_id in pending and "CN=SEP-PENDING" in pending
+    pending = admin.get("/api/v1/pki/scep-requests").json()
+    assert {"transaction_id": enrolment.transaction_id, "subject": "CN=SEP-PENDING"}.items() <= next(
+        p for p in pending if p["transaction_id"] == enrolment.transaction_id
+    ).items()
 
     poll, poll_enrolment = pki_message(
         ra,
@@ -266,11 +268,15 @@ def test_pending_request_is_approved_and_polled(srv: PhonehomeServer) -> None:
     )
     assert _rep(srv, _send(srv, poll), poll_enrolment)["status"] == scep.PkiStatus.PENDING
 
-    bad = srv.cli("pki", "scep-approve", enrolment.transaction_id, "--account", "no spaces", check=False)
-    assert bad.returncode != 0 and "invalid account" in bad.stderr
-    srv.cli("pki", "scep-approve", enrolment.transaction_id, "--account", "4900")
-    again = srv.cli("pki", "scep-approve", enrolment.transaction_id, "--account", "4900", check=False)
-    assert again.returncode != 0 and "not pending" in again.stderr
+    decision = f"/api/v1/pki/scep-requests/{enrolment.transaction_id}/decision"
+    bad = admin.post(decision, json={"account": "no spaces"})
+    assert bad.status_code == 400 and "invalid account" in bad.text
+    approved = srv.cli("pki", "scep-approve", enrolment.transaction_id, "--account", "4900")
+    assert "issued" in approved.stdout
+    again = admin.post(decision, json={"account": "4900"})
+    assert again.status_code == 409 and "not pending" in again.text
+    unknown = admin.post("/api/v1/pki/scep-requests/nope/decision", json={"account": "4900"})
+    assert unknown.status_code == 404
     rep = _rep(srv, _send(srv, poll), poll_enrolment)
     assert rep["status"] == scep.PkiStatus.SUCCESS
     assert rep["certs"][0].subject.rfc4514_string() == "CN=4900"  # type: ignore[index]
