@@ -231,17 +231,34 @@ class Opened:
     cipher: str  # the content cipher the sender chose; the answer goes back in the same one
 
 
-def open_enveloped(der: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> Opened:
-    """Decrypt a ContentInfo(EnvelopedData) sent to one of ``keys`` (RSA key transport, CBC cipher)."""
+Recipient = tuple[x509.Certificate, rsa.RSAPrivateKey]
+
+
+def open_enveloped(der: bytes, recipients: Sequence[Recipient]) -> Opened:
+    """Decrypt a ContentInfo(EnvelopedData) sent to one of ``recipients`` (RSA key transport, CBC).
+
+    The key is chosen by the RecipientInfo's issuer+serial (or key id), never by trial: with
+    PKCS#1 v1.5 implicit rejection a wrong key "decrypts" to random bytes instead of failing.
+    """
     try:
-        return _open_enveloped(der, keys)
+        return _open_enveloped(der, recipients)
     except CmsError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         raise CmsError(f"malformed CMS enveloped data: {_first_line(exc)}") from exc
 
 
-def _open_enveloped(der: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> Opened:
+def _matches(rid: cms.RecipientIdentifier, cert: x509.Certificate) -> bool:
+    parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    if rid.name == "issuer_and_serial_number":
+        return bool(
+            parsed.issuer == rid.chosen["issuer"]
+            and parsed.serial_number == rid.chosen["serial_number"].native
+        )
+    return bool(parsed.key_identifier == rid.chosen.native)
+
+
+def _open_enveloped(der: bytes, recipients: Sequence[Recipient]) -> Opened:
     info = _load(cms.ContentInfo, der, "CMS ContentInfo")
     if info["content_type"].native != "enveloped_data":
         raise CmsError(f"expected CMS enveloped data, got {info['content_type'].native}")
@@ -259,11 +276,15 @@ def _open_enveloped(der: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> Opened:
         if recipient.name != "ktri":
             continue
         ktri = recipient.chosen
+        key = next((k for cert, k in recipients if _matches(ktri["rid"], cert)), None)
+        if key is None:
+            continue
         if ktri["key_encryption_algorithm"]["algorithm"].native != "rsaes_pkcs1v15":
             raise UnsupportedAlgorithm("only RSA PKCS#1 v1.5 key transport is supported")
-        cek = _unwrap(ktri["encrypted_key"].native, keys)
-        if cek is None:
-            continue
+        try:
+            cek = key.decrypt(ktri["encrypted_key"].native, rsa_padding.PKCS1v15())
+        except ValueError as exc:
+            raise CmsError("the content key does not decrypt") from exc
         if len(cek) != CIPHERS[name] or len(iv) not in (8, 16):
             raise CmsError("the content key or IV has the wrong length")
         try:
@@ -275,15 +296,6 @@ def _open_enveloped(der: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> Opened:
         except ValueError as exc:
             raise CmsError("the enveloped content does not decrypt") from exc
     raise CmsError("the enveloped data is not addressed to this server's key")
-
-
-def _unwrap(encrypted_key: bytes, keys: Sequence[rsa.RSAPrivateKey]) -> bytes | None:
-    for key in keys:
-        try:
-            return key.decrypt(encrypted_key, rsa_padding.PKCS1v15())
-        except ValueError:
-            continue
-    return None
 
 
 def seal_enveloped(content: bytes, recipient: x509.Certificate, cipher: str = "aes128_cbc") -> bytes:

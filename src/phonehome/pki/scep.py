@@ -90,7 +90,7 @@ def render_caps() -> str:
 
 def message_from_query(value: str) -> bytes:
     """The ``message=`` of a GET PKIOperation: base64, often with '+' turned into ' ' by the URL."""
-    text = value.strip().replace(" ", "+").replace("-", "+").replace("_", "/")
+    text = value.replace(" ", "+").replace("-", "+").replace("_", "/")
     text = "".join(text.split())
     text += "=" * (-len(text) % 4)
     try:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from phonehome.changelog import Actor, record_change
 from phonehome.db import utcnow
 from phonehome.pki import ca as ca_mod
-from phonehome.pki.cms import CmsError, UnsupportedAlgorithm, open_enveloped
+from phonehome.pki.cms import CmsError, Recipient, UnsupportedAlgorithm, open_enveloped
 from phonehome.pki.enrol import EnrolRefused, read_csr
 from phonehome.pki.errors import BadAccount, BadScepMessage, TransactionNotFound, TransactionNotPending
 from phonehome.pki.models import IssuedCertificate, ScepChallenge, ScepTransaction
@@ -129,9 +128,11 @@ class ScepService:
         if request.problem is not None:
             outcome = _refuse(request.problem, request.problem_reason)
         elif request.message_type in (MessageType.PKCS_REQ, MessageType.RENEWAL_REQ):
-            outcome = await self._enrol(request, ca, [ra.key, ca.key], now)
+            outcome = await self._enrol(
+                request, ca, [(ra.certificate, ra.key), (ca.certificate, ca.key)], now
+            )
         elif request.message_type == MessageType.CERT_POLL:
-            outcome = await self._poll(request, [ra.key, ca.key])
+            outcome = await self._poll(request, [(ra.certificate, ra.key), (ca.certificate, ca.key)])
         else:
             outcome = _refuse(FailInfo.BAD_REQUEST, f"messageType {request.message_type} is not supported")
         detail = {"message_type": request.message_type, "status": outcome.status.name}
@@ -163,7 +164,7 @@ class ScepService:
             await session.commit()
 
     async def _enrol(
-        self, request: ScepRequest, ca: ca_mod.Issued, keys: list[rsa.RSAPrivateKey], now: dt.datetime
+        self, request: ScepRequest, ca: ca_mod.Issued, keys: list[Recipient], now: dt.datetime
     ) -> Outcome:
         if request.envelope is None:
             return _refuse(FailInfo.BAD_REQUEST, "the message carries no enveloped request")
@@ -291,7 +292,7 @@ class ScepService:
             PkiStatus.SUCCESS, issued=x509.load_pem_x509_certificate(row.pem.encode()), cipher=cipher
         )
 
-    async def _poll(self, request: ScepRequest, keys: list[rsa.RSAPrivateKey]) -> Outcome:
+    async def _poll(self, request: ScepRequest, keys: list[Recipient]) -> Outcome:
         cipher = "aes128_cbc"
         if request.envelope is not None:
             try:

@@ -107,7 +107,7 @@ def _rep(server: PhonehomeServer, response: httpx.Response, enrolment: Enrolment
     if scep.FAIL_INFO in attrs:
         out["fail_info"] = int(core.load(attrs[scep.FAIL_INFO]).native)
     if content:
-        degenerate = open_enveloped(bytes(content), [enrolment.key]).content
+        degenerate = open_enveloped(bytes(content), [(enrolment.signer, enrolment.key)]).content
         out["certs"] = pkcs7.load_der_pkcs7_certificates(degenerate)
     assert out["transaction"] == enrolment.transaction_id
     assert out["recipient_nonce"] == enrolment.nonce
