@@ -28,11 +28,14 @@ from fastapi import APIRouter
 from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
+from phonehome.admin.web import Ui, make_ui
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
+from phonehome.netplan import admin as netplan_admin
+from phonehome.netplan.service import NetplanService
 from phonehome.pki import admin as pki_admin
 from phonehome.pki import phone as pki_phone
 from phonehome.pki.scep_service import ScepService
@@ -50,7 +53,12 @@ def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
     pki = PkiService(runtime)
-    return {AdminService: admin, PkiService: pki, ScepService: ScepService(pki)}
+    return {
+        AdminService: admin,
+        NetplanService: NetplanService(settings),
+        PkiService: pki,
+        ScepService: ScepService(pki),
+    }
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
@@ -59,7 +67,12 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return [pki_admin.router]
+    return [netplan_admin.router, pki_admin.router]
+
+
+def admin_ui(services: dict[type[Any], Any]) -> Ui:
+    """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
+    return make_ui(extra_template_dirs=[], nav=[])
 
 
 # -- the data directory -------------------------------------------------------------------------------
@@ -80,6 +93,26 @@ _CONFIG_TEMPLATE = """\
 # [tls]
 # client_ca_files = []           # CAs whose client certificates HTTPS accepts; default: phonehome's CA
 # min_version = "TLSv1.2"
+
+# [site]                         # the phones' network: `phonehome netplan dhcp|dns|explain` renders it
+# subnet = "192.0.2.0/24"
+# pool_start = "192.0.2.100"
+# pool_end = "192.0.2.199"
+# routers = ["192.0.2.1"]
+# dhcp_domain = "contoso.com"    # option 15: phones look up ucupdates-r2.contoso.com
+# search_domains = ["contoso.com", "fabrikam.com"]   # option 119
+# dns_servers = ["192.0.2.53"]   # option 6
+# ntp_servers = ["192.0.2.123"]  # option 42
+# sip_domains = ["fabrikam.com"]
+# registrar_fqdn = "pool01.contoso.com"              # option 120, _sipinternaltls._tcp
+# registrar_ips = ["192.0.2.10"]
+# web_services_fqdn = "pool01.contoso.com"           # option 43 (Cert Prov URL); default registrar_fqdn
+# autodiscover_ips = ["192.0.2.20"]
+# access_edge_fqdn = "sip.fabrikam.com"              # external zone: _sip._tls
+# access_edge_ips = ["198.51.100.10"]
+# reverse_proxy_fqdn = "webext.fabrikam.com"
+# reverse_proxy_ips = ["198.51.100.11"]
+# external_nameservers = ["ns1.example.net"]
 """
 
 
@@ -181,6 +214,13 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     runtime = Runtime.create(settings)
     sockets: list[socket.socket] = []
     try:
+        # Ports first: a busy port fails the start before anything is written to the data dir.
+        for address, name in (
+            (settings.http_listen, "http"),
+            (settings.https_listen, "https"),
+            (settings.admin_listen, "admin"),
+        ):
+            sockets.append(bind(address, name))
         await initialise(runtime)
         removed = runtime.blobs.clean_tmp()
         if removed:
@@ -189,11 +229,6 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         tls = ServerTls(
             runtime.paths.pki.server_cert, runtime.paths.pki.server_key, client_cas, settings.tls.min_version
         )
-        sockets = [
-            bind(settings.http_listen, "http"),
-            bind(settings.https_listen, "https"),
-            bind(settings.admin_listen, "admin"),
-        ]
         await _run(runtime, tls, sockets, ready)
     finally:
         for sock in sockets:
@@ -225,7 +260,9 @@ async def _run(
         ).start()
         runners.append(runner)
 
-    admin_app = create_admin_app(runtime, services, admin_routers(services), reload_tls=tls.reload)
+    admin_app = create_admin_app(
+        runtime, services, admin_routers(services), reload_tls=tls.reload, ui=admin_ui(services)
+    )
     admin_server = _EmbeddedUvicorn(
         uvicorn.Config(
             admin_app,

@@ -14,6 +14,7 @@ from phonehome.admin import cli as admin_cli
 from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
+from phonehome.netplan import cli as netplan_cli
 from phonehome.pki import cli as pki_cli
 from phonehome.runtime import Runtime
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(netplan_cli.app, name="netplan")
 app.add_typer(pki_cli.app, name="pki")
 
 
