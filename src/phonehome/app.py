@@ -94,6 +94,14 @@ _CONFIG_TEMPLATE = """\
 # client_ca_files = []           # CAs whose client certificates HTTPS accepts; default: phonehome's CA
 # min_version = "TLSv1.2"
 
+# [pki]                          # `phonehome pki show` says what each phone family thinks of the cert
+# dhcp_domains = ["contoso.com"] # SANs ucupdates-r2.<domain>; default: [site] dhcp_domain + search_domains
+# signature_hash = "sha256"      # "sha1" only for CX700 1.0.x (OCS 2007 R2); `pki issue-server --legacy-sha1`
+# scep_path = "/scep"            # Avaya MYCERTURL points here (`phonehome pki avaya-settings`)
+# scep_shared_challenge = ""     # one challenge for all devices (opt-in); default: `pki scep-challenge`
+# scep_allow_pending = false     # requests without a challenge wait for `pki scep-approve`
+# ca_key_passphrase_file = "/etc/phonehome/ca.pass"
+
 # [site]                         # the phones' network: `phonehome netplan dhcp|dns|explain` renders it
 # subnet = "192.0.2.0/24"
 # pool_start = "192.0.2.100"

@@ -175,10 +175,13 @@ class PkiService:
     # -- names and the listener certificate ----------------------------------------------------------
 
     def server_names(self) -> ServerNames:
+        # The DHCP domains phones append to ucupdates-r2: [pki] dhcp_domains, else the [site] plan's.
+        site = self.settings.site
+        domains = self.settings.pki.dhcp_domains or [d for d in [site.dhcp_domain, *site.search_domains] if d]
         try:
             return server_names(
                 self.settings.server_names,
-                self.settings.pki.dhcp_domains,
+                domains,
                 self.settings.server_ips or ["127.0.0.1"],
                 fallback=default_server_names(),
             )
@@ -217,8 +220,9 @@ class PkiService:
         warnings = []
         if hash_label == "sha1":
             warnings.append(
-                "SHA-1 legacy profile: only for CX700 1.0.x (OCS 2007 R2) phones; current browsers, curl "
-                "and OpenSSL at its default security level refuse SHA-1 certificates"
+                "SHA-1 legacy profile: only for CX700 1.0.x (OCS 2007 R2) phones; current clients and "
+                "OpenSSL at its default security level refuse SHA-1 certificates, so phonehome's own HTTPS "
+                "listener keeps its current certificate (serve these files from a legacy front end)"
             )
         return dataclasses.replace(view, warnings=tuple(warnings))
 

@@ -120,7 +120,9 @@ def _key(bits: int = 2048) -> rsa.RSAPrivateKey:
 
 @pytest.fixture(scope="module")
 def admin(srv: PhonehomeServer) -> Iterator[httpx.Client]:
-    with srv.admin_client() as client:
+    srv.cli("admin", "add-user", "pki-admin", "--password", "correct horse battery")
+    token = srv.cli("admin", "token", "pki-admin").stdout.strip()
+    with srv.admin_client(token) as client:
         yield client
 
 

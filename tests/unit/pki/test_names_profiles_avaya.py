@@ -189,3 +189,15 @@ def test_certprov_render_round_trip() -> None:
     assert (
         fault.findtext(f"{{{certprov.SOAP11}}}Body/{{{certprov.SOAP11}}}Fault/faultstring") == "bad <thing>"
     )
+
+
+def test_the_config_templates_pki_example_is_valid() -> None:
+    import tomllib
+
+    from phonehome.app import _CONFIG_TEMPLATE
+    from phonehome.config import Settings
+
+    block = _CONFIG_TEMPLATE[_CONFIG_TEMPLATE.index("# [pki]") : _CONFIG_TEMPLATE.index("# [site]")]
+    text = "\n".join(line[2:] for line in block.splitlines() if line.startswith("# "))
+    pki = Settings.model_validate(tomllib.loads(text)).pki
+    assert pki.dhcp_domains == ["contoso.com"] and pki.scep_path == "/scep"
