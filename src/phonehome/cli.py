@@ -16,6 +16,7 @@ from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
 from phonehome.netplan import cli as netplan_cli
+from phonehome.pki import cli as pki_cli
 from phonehome.runtime import Runtime
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(admin_cli.app, name="admin")
 app.add_typer(netplan_cli.app, name="netplan")
 app.add_typer(backups_cli.accounts_app, name="accounts")
 app.add_typer(backups_cli.app, name="backups")
+app.add_typer(pki_cli.app, name="pki")
 
 
 @app.callback()
