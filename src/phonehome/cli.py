@@ -12,6 +12,7 @@ import typer
 from phonehome import __version__
 from phonehome.admin import cli as admin_cli
 from phonehome.cli_support import GlobalOptions, console, fail, options
+from phonehome.doctor import cli as doctor_cli
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
 from phonehome.runtime import Runtime
@@ -24,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin_cli.app, name="admin")
+app.command("doctor")(doctor_cli.doctor)
+app.command("decode-status")(doctor_cli.decode_status)
 
 
 @app.callback()

@@ -1,0 +1,76 @@
+"""The fix for a failed step as the exact line an admin pastes: a BIND zone record or a DHCP option.
+
+Kept apart on purpose: once the netplan slice (DNS record renderers, DHCP option codecs) is merged, these
+functions become thin calls into it. Records are built and printed by dnspython, so a name or value that
+is not valid DNS raises ``ValueError`` here rather than ending up in a zone file. DHCP options are given as
+dnsmasq ``dhcp-option=`` lines (one server's syntax until netplan renders the others).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+TTL = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    why: str
+    lines: tuple[str, ...] = ()
+
+
+def _fqdn(name: str) -> str:
+    return name if name.endswith(".") else f"{name}."
+
+
+def _record(name: str, rdtype: str, value: str) -> str:
+    try:
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), value)
+        owner = dns.name.from_text(_fqdn(name))
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise ValueError(f"cannot render {rdtype} record {name!r} {value!r}: {exc}") from exc
+    return f"{owner.to_text()} {TTL} IN {rdtype} {rdata.to_text()}"
+
+
+def a_record(name: str, ip: str) -> str:
+    """``ucupdates-r2.contoso.com. 3600 IN A 192.0.2.10``"""
+    ipaddress.IPv4Address(ip)
+    return _record(name, "A", ip)
+
+
+def srv_record(name: str, target: str, port: int, priority: int = 0, weight: int = 0) -> str:
+    """``_sipinternaltls._tcp.fabrikam.com. 3600 IN SRV 0 0 5061 pool01.contoso.com.``"""
+    return _record(name, "SRV", f"{priority} {weight} {port} {_fqdn(target)}")
+
+
+def domain_search_option(domains: tuple[str, ...] | list[str]) -> str:
+    """DHCP option 119 (RFC 3397 search list) as a dnsmasq line."""
+    for domain in domains:
+        dns.name.from_text(_fqdn(domain))
+    return f"dhcp-option=option:domain-search,{','.join(domains)}"
+
+
+def domain_name_option(domain: str) -> str:
+    """DHCP option 15 as a dnsmasq line."""
+    dns.name.from_text(_fqdn(domain))
+    return f"dhcp-option=option:domain-name,{domain}"
+
+
+def ntp_server_option(ips: tuple[str, ...] | list[str]) -> str:
+    """DHCP option 42 as a dnsmasq line."""
+    for ip in ips:
+        ipaddress.IPv4Address(ip)
+    return f"dhcp-option=option:ntp-server,{','.join(ips)}"
+
+
+def server_names_setting(names: list[str]) -> str:
+    """The phonehome.toml line that puts names into the SAN of phonehome's own server certificate."""
+    quoted = ", ".join(f'"{n}"' for n in names)
+    return f"server_names = [{quoted}]"
