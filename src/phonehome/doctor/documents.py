@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
+from defusedxml import DefusedXmlException
 
 
 class NotXml(ValueError):
@@ -34,7 +35,7 @@ def parse_xml(body: bytes, content_type: str = "") -> Element:
         raise NotXml("empty body")
     try:
         root: Element = SafeET.fromstring(body)
-    except (ParseError, SafeET.DefusedXmlException) as exc:
+    except (ParseError, DefusedXmlException) as exc:
         raise NotXml(f"not well-formed XML: {exc}") from exc
     if _local(root.tag) == "html":
         raise NotXml("the document is HTML (<html> root)")

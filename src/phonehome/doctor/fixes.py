@@ -30,6 +30,13 @@ def _fqdn(name: str) -> str:
     return name if name.endswith(".") else f"{name}."
 
 
+def _check_name(name: str) -> None:
+    try:
+        dns.name.from_text(_fqdn(name))
+    except dns.exception.DNSException as exc:
+        raise ValueError(f"not a DNS name: {name!r}: {exc}") from exc
+
+
 def _record(name: str, rdtype: str, value: str) -> str:
     try:
         rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), value)
@@ -53,13 +60,13 @@ def srv_record(name: str, target: str, port: int, priority: int = 0, weight: int
 def domain_search_option(domains: tuple[str, ...] | list[str]) -> str:
     """DHCP option 119 (RFC 3397 search list) as a dnsmasq line."""
     for domain in domains:
-        dns.name.from_text(_fqdn(domain))
+        _check_name(domain)
     return f"dhcp-option=option:domain-search,{','.join(domains)}"
 
 
 def domain_name_option(domain: str) -> str:
     """DHCP option 15 as a dnsmasq line."""
-    dns.name.from_text(_fqdn(domain))
+    _check_name(domain)
     return f"dhcp-option=option:domain-name,{domain}"
 
 

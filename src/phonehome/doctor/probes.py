@@ -70,7 +70,7 @@ class Dns:
         except dns.resolver.LifetimeTimeout:
             return Answer(query, error="timeout (DNS server did not answer)")
         except dns.resolver.NoNameservers:
-            return Answer(query, error="SERVFAIL")
+            return Answer(query, error="REFUSED/SERVFAIL (no server answers for this name)")
         except dns.exception.DNSException as exc:
             return Answer(query, error=f"DNS error: {exc}")
         records: list[Record] = []

@@ -68,6 +68,7 @@ class Walker:
         self.pool_ip: str | None = None
         self.update: tuple[str, str] | None = None  # FQDN, address
         self.image: str | None = None
+        self.checked_in = False
 
     def ask(self, step: Step, queries: tuple[Query, ...] | None = None) -> list[Answer]:
         """Ask in order and stop at the first answer, as the phone does."""
@@ -191,10 +192,13 @@ class Walker:
             answers.append(self.http("POST", UPX, body, **{"Content-Type": "text/xml"}))
         server_ip = self.o.server_ip or self.pool_ip
         result, self.image = verdict_web.checkin(step, self.update[0], answers, server_ip)
+        self.checked_in = result.status is Status.PASS
         return result
 
     def download(self, step: Step) -> Result:
         if self.image is None:
+            if not self.checked_in:
+                return verdict.skipped(step, "no usable check-in answer (see the check-in step)")
             return verdict_web.download(step, None, None)
         url = httpx.URL(self.image)
         host = url.host

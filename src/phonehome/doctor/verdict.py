@@ -133,7 +133,8 @@ def dc_locator(step: Step, site: Site, answers: list[Answer], diagnose: list[Ans
     there = first(diagnose)
     if there is None:
         why = "no DC locator record anywhere near the site's domains: check AD DNS registration"
-        return failed(step, evidence, Fix(why))
+        line = f"{DC_SRV}.{site.dhcp_domain}. {fixes.TTL} IN SRV 0 100 389 <DC FQDN>."
+        return failed(step, evidence, Fix(why, (line,)))
     evidence.append(f"(diagnosis) {there.describe()}")
     name = there.query.name
     if site.netbios is not None and name.startswith(f"{DC_SRV}.{site.netbios.lower()}."):

@@ -241,6 +241,8 @@ def plan(site: Site, profile: Profile) -> list[Step]:
                 Kind.UPDATE_TLS,
                 "Update service certificate",
                 f"{LPE} 'SAN entries containing the hostname and FQDN'; {CX700} call flow 9 (SHA2)",
+                # CX700 firmware checks in over plain HTTP inside (guide p.17); HTTPS is for external phones.
+                required=profile is Profile.LPE_40,
             ),
             Step(
                 "update.checkin",
