@@ -70,6 +70,8 @@ def build_options(
     https_port: int,
     ntp_port: int | None,
     timeout: float,
+    dhcp_inform: str | None = None,
+    dhcp_ports: str | None = None,
 ) -> runner.Options:
     dhcp = dhcp_domain or _site_default(settings, "dhcp_domain", "domain_name")
     sip = sip_domain or _site_default(settings, "sip_domain")
@@ -97,6 +99,14 @@ def build_options(
             raise BadDoctorInput(f"{flag} out of range: {value}")
     if timeout <= 0 or timeout > 60:
         raise BadDoctorInput("--timeout must be between 0 and 60 seconds")
+    dhcp_server, dhcp_client = 67, 68
+    if dhcp_ports:
+        try:
+            dhcp_server, dhcp_client = (int(p) for p in dhcp_ports.split(","))
+        except ValueError:
+            raise BadDoctorInput(f"--dhcp-ports wants SERVER,CLIENT, got {dhcp_ports!r}") from None
+        if not (0 < dhcp_server < 65536 and 0 < dhcp_client < 65536):
+            raise BadDoctorInput(f"--dhcp-ports out of range: {dhcp_ports!r}")
     return runner.Options(
         site=site,
         profile=profile,
@@ -108,6 +118,9 @@ def build_options(
         ntp_port=ntp_port,
         server_ip=_ip(server_ip, "--server-ip") if server_ip else None,
         timeout=timeout,
+        dhcp_iface=dhcp_inform,
+        dhcp_server_port=dhcp_server,
+        dhcp_client_port=dhcp_client,
     )
 
 
@@ -126,6 +139,12 @@ def doctor(
     https_port: Annotated[int, typer.Option(help="Port of its HTTPS (phones: 443).")] = 443,
     ntp_port: Annotated[int | None, typer.Option(help="NTP port [default: from SRV, else 123].")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per DNS/NTP/TLS/HTTP probe.")] = 3.0,
+    dhcp_inform: Annotated[
+        str | None, typer.Option(help="Send a DHCPINFORM (MS-UC-Client, 43+120) on this interface (root).")
+    ] = None,
+    dhcp_ports: Annotated[
+        str | None, typer.Option(help="DHCP SERVER,CLIENT ports for the INFORM [default 67,68].")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Walk a phone's boot sequence against the network; name the fix for each failed step."""
@@ -145,6 +164,8 @@ def doctor(
             https_port=https_port,
             ntp_port=ntp_port,
             timeout=timeout,
+            dhcp_inform=dhcp_inform,
+            dhcp_ports=dhcp_ports,
         )
     except PhonehomeError as exc:
         raise fail(exc) from None

@@ -81,3 +81,22 @@ def server_names_setting(names: list[str]) -> str:
     """The phonehome.toml line that puts names into the SAN of phonehome's own server certificate."""
     quoted = ", ".join(f'"{n}"' for n in names)
     return f"server_names = [{quoted}]"
+
+
+CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
+
+
+def ms_uc_client_options(web_fqdn: str, port: int = 443) -> tuple[str, ...]:
+    """Option 43 for vendor class MS-UC-Client, sub-options 1-5 as ASCII (research §6.2), dnsmasq syntax
+    (quoted so that dnsmasq sends the port as text, not as a number)."""
+    if not web_fqdn.startswith("<"):
+        _check_name(web_fqdn)
+    values = ("MS-UC-Client", "https", web_fqdn, str(port), CERTPROV_PATH)
+    return tuple(f'dhcp-option=vendor:MS-UC-Client,{code},"{value}"' for code, value in enumerate(values, 1))
+
+
+def sip_server_option(registrar: str) -> str:
+    """Option 120 (RFC 3361, names) as a dnsmasq line."""
+    if not registrar.startswith("<"):
+        _check_name(registrar)
+    return f"dhcp-option=option:sip-server,{registrar}"

@@ -3,8 +3,12 @@ returns evidence (never raises for a network failure); judging it is verdict.py'
 
 from __future__ import annotations
 
+import fcntl
+import secrets
 import socket
 import ssl
+import struct
+import time
 from dataclasses import dataclass
 
 import dns.exception
@@ -13,6 +17,7 @@ import httpx
 import ntplib
 from cryptography import x509
 
+from phonehome.doctor import dhcpwire
 from phonehome.doctor.walk import Query
 
 MAX_BODY = 256 * 1024
@@ -174,13 +179,16 @@ def http(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     cafile: str | None = None,
+    sni: str | None = None,
 ) -> HttpEvidence:
-    """One request to ``url`` (an address) with the ``Host`` header the phone would send; body capped."""
+    """One request to ``url`` (an address) with the ``Host`` header (and for https the SNI) the phone
+    would send; body capped."""
     all_headers = {"Host": host, **(headers or {})}
+    extensions = {"sni_hostname": sni} if sni else None
     try:
         with (
             httpx.Client(timeout=timeout, verify=cafile or True, follow_redirects=False) as client,
-            client.stream(method, url, content=body, headers=all_headers) as response,
+            client.stream(method, url, content=body, headers=all_headers, extensions=extensions) as response,
         ):
             chunks: list[bytes] = []
             size = 0
@@ -200,3 +208,56 @@ def http(
             )
     except httpx.HTTPError as exc:
         return HttpEvidence(method, url, host, error=f"{type(exc).__name__}: {exc}")
+
+
+SIOCGIFADDR, SIOCGIFHWADDR = 0x8915, 0x8927
+
+
+@dataclass(frozen=True, slots=True)
+class InformEvidence:
+    iface: str
+    address: str = ""
+    reply: dhcpwire.Reply | None = None
+    error: str | None = None
+
+
+def _interface(iface: str) -> tuple[str, bytes]:
+    """The interface's IPv4 address and MAC (Linux ioctls)."""
+    request = struct.pack("256s", iface.encode()[:15])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        address = socket.inet_ntoa(fcntl.ioctl(sock.fileno(), SIOCGIFADDR, request)[20:24])
+        mac = fcntl.ioctl(sock.fileno(), SIOCGIFHWADDR, request)[18:24]
+    return address, mac
+
+
+def dhcp_inform(
+    iface: str, timeout: float, *, server_port: int = 67, client_port: int = 68
+) -> InformEvidence:
+    """Broadcast one DHCPINFORM on ``iface`` (needs root) and wait for the matching ACK until ``timeout``."""
+    try:
+        address, mac = _interface(iface)
+    except OSError as exc:
+        return InformEvidence(iface, error=f"interface {iface}: {exc.strerror or exc}")
+    xid = secrets.randbits(32)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+            sock.bind(("", client_port))
+            sock.sendto(dhcpwire.render_inform(xid, mac, address), ("255.255.255.255", server_port))
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                packet = sock.recv(4096)
+                try:
+                    reply = dhcpwire.parse_reply(packet)
+                except dhcpwire.WireError:
+                    continue  # someone else's traffic on the port
+                if reply.xid == xid:
+                    return InformEvidence(iface, address, reply)
+    except TimeoutError:
+        pass
+    except OSError as exc:
+        return InformEvidence(iface, address, error=f"{type(exc).__name__}: {exc}")
+    return InformEvidence(iface, address, error=f"no DHCPACK within {timeout:g} s")

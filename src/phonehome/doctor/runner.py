@@ -41,6 +41,9 @@ class Options:
     server_ip: str | None = None  # where ucupdates-r2 should point, for the fix line
     timeout: float = 3.0
     now: dt.datetime | None = None
+    dhcp_iface: str | None = None  # send a DHCPINFORM there (root)
+    dhcp_server_port: int = 67
+    dhcp_client_port: int = 68
 
 
 def checkin_body(profile: Profile) -> bytes:
@@ -69,6 +72,7 @@ class Walker:
         self.update: tuple[str, str] | None = None  # FQDN, address
         self.image: str | None = None
         self.checked_in = False
+        self.certprov_url: str | None = None  # from option 43
 
     def ask(self, step: Step, queries: tuple[Query, ...] | None = None) -> list[Answer]:
         """Ask in order and stop at the first answer, as the phone does."""
@@ -101,8 +105,23 @@ class Walker:
             Kind.TRUST_CERTSRV: self.certsrv,
             Kind.TRUST_CERTPROV: self.certprov,
             Kind.EXCHANGE: self.exchange,
+            Kind.DHCP_INFORM: self.inform,
         }
-        return [handlers[step.kind](step) for step in plan(self.o.site, self.o.profile)]
+        steps = plan(self.o.site, self.o.profile, dhcp_inform=self.o.dhcp_iface is not None)
+        return [handlers[step.kind](step) for step in steps]
+
+    def inform(self, step: Step) -> Result:
+        assert self.o.dhcp_iface is not None
+        evidence = probes.dhcp_inform(
+            self.o.dhcp_iface,
+            self.o.timeout,
+            server_port=self.o.dhcp_server_port,
+            client_port=self.o.dhcp_client_port,
+        )
+        result = verdict.dhcp_inform(step, evidence)
+        if result.found is not None:
+            self.certprov_url = result.found[0]
+        return result
 
     def time_dns(self, step: Step) -> Result:
         answers = self.ask(step)
@@ -195,21 +214,27 @@ class Walker:
         self.checked_in = result.status is Status.PASS
         return result
 
+    def fetch(self, link: str, **headers: str) -> HttpEvidence:
+        """GET a URL whose host the phone resolves through the site's DNS (https: SNI and CA as given)."""
+        url = httpx.URL(link)
+        host = url.host
+        header = host if url.port is None else f"{host}:{url.port}"
+        if not _is_address(host):
+            answer = self.address_of(host)
+            if not answer.ok:
+                return HttpEvidence("GET", link, header, error=f"{host} does not resolve: {answer.error}")
+            url = url.copy_with(host=answer.records[0].host)
+        sni = host if url.scheme == "https" else None
+        return probes.http(
+            "GET", str(url), header, self.o.timeout, headers=headers, cafile=self.cafile, sni=sni
+        )
+
     def download(self, step: Step) -> Result:
         if self.image is None:
             if not self.checked_in:
                 return verdict.skipped(step, "no usable check-in answer (see the check-in step)")
             return verdict_web.download(step, None, None)
-        url = httpx.URL(self.image)
-        host = url.host
-        if not _is_address(host):
-            # The phone resolves the BaseURL host through the same DNS; so does the doctor.
-            answer = self.address_of(host)
-            if not answer.ok:
-                return verdict.failed(step, [answer.describe()], Fix(f"{host} in BaseURL does not resolve"))
-            url = url.copy_with(host=answer.records[0].host)
-        header = host if url.port is None else f"{host}:{url.port}"
-        fetched = probes.http("GET", str(url), header, self.o.timeout, headers={"Range": "bytes=0-1023"})
+        fetched = self.fetch(self.image, Range="bytes=0-1023")
         return verdict_web.download(step, self.image, fetched)
 
     def certsrv(self, step: Step) -> Result:
@@ -218,6 +243,8 @@ class Walker:
         return verdict_web.certsrv(step, self.http("GET", CERTSRV), self.ca)
 
     def certprov(self, step: Step) -> Result:
+        if self.certprov_url is not None:
+            return verdict_web.certprov(step, self.fetch(self.certprov_url))
         if self.update is None:
             return verdict.skipped(step, "no host to ask: the update service name does not resolve")
         return verdict_web.certprov(step, self.http("GET", CERTPROV))

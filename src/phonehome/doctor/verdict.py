@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from phonehome.doctor import fixes
+from phonehome.doctor import dhcpwire, fixes
 from phonehome.doctor.fixes import Fix
-from phonehome.doctor.probes import Answer, NtpEvidence
+from phonehome.doctor.probes import Answer, InformEvidence, NtpEvidence
 from phonehome.doctor.walk import DC_SRV, NTP_SRV, Site, Step
 
 
@@ -185,3 +185,48 @@ def exchange(step: Step, answers: list[Answer]) -> Result:
     name = answers[0].query.name
     why = "no autodiscover record: contacts, call logs and voice mail stay empty"
     return failed(step, evidence, Fix(why, (a_line(name, None, "Exchange CAS IP"),)))
+
+
+def dhcp_inform(step: Step, evidence: InformEvidence) -> Result:
+    """The ACK must carry option 43 (MS-UC-Client sub-options → the CertProv URL) and option 120."""
+    head = f"DHCPINFORM from {evidence.address or '?'} on {evidence.iface}, vendor class MS-UC-Client, asks 43+120"
+    option43 = fixes.ms_uc_client_options("<web services FQDN>")
+    option120 = fixes.sip_server_option("<registrar FQDN>")
+    if evidence.reply is None:
+        why = "no DHCP server answered the INFORM: it must answer INFORM for vendor class MS-UC-Client"
+        return failed(step, [f"{head} → {evidence.error}"], Fix(why, (*option43, option120)))
+    reply = evidence.reply
+    lines = [
+        f"{head} → {'ACK' if reply.message_type == dhcpwire.ACK else reply.message_type} from {reply.server}"
+    ]
+    problems: list[str] = []
+    needed: list[str] = []
+    url: str | None = None
+    if 43 not in reply.options:
+        problems.append("option 43 (MS-UC-Client) missing")
+        needed += option43
+    else:
+        try:
+            subs = dhcpwire.parse_option43(reply.options[43])
+            if subs.get(1) != dhcpwire.VENDOR_CLASS:
+                raise dhcpwire.WireError(f"UCIdentifier is {subs.get(1)!r}, not MS-UC-Client")
+            url = dhcpwire.certprov_url(subs)
+            lines.append(f"option 43 → {url}")
+        except dhcpwire.WireError as exc:
+            problems.append(f"option 43: {exc}")
+            needed += option43
+    if 120 not in reply.options:
+        problems.append("option 120 (SIP server) missing")
+        needed.append(option120)
+    else:
+        try:
+            lines.append(f"option 120 → {', '.join(dhcpwire.parse_option120(reply.options[120]))}")
+        except dhcpwire.WireError as exc:
+            problems.append(f"option 120: {exc}")
+            needed.append(option120)
+    if reply.message_type != dhcpwire.ACK:
+        problems.insert(0, f"the server answered message type {reply.message_type}, not ACK")
+    if problems:
+        why = "; ".join(problems) + ": LPE phones cannot fetch the root chain or find the registrar"
+        return failed(step, lines, Fix(why, tuple(needed)))
+    return Result(step, Status.PASS, tuple(lines), None, (url, None) if url else None)

@@ -37,6 +37,7 @@ class Kind(StrEnum):
     TRUST_CERTSRV = "trust-certsrv"
     TRUST_CERTPROV = "trust-certprov"
     EXCHANGE = "exchange"
+    DHCP_INFORM = "dhcp-inform"
 
 
 # "OPT" is an address DHCP handed out (option 42): no DNS question, the phone just uses it.
@@ -197,7 +198,7 @@ def update_queries(site: Site, facts: ProfileFacts) -> tuple[Query, ...]:
     return tuple(Query(f"{facts.update_host}.{d}", "A", f"{facts.update_host} + {d}", 80) for d in domains)
 
 
-def plan(site: Site, profile: Profile) -> list[Step]:
+def plan(site: Site, profile: Profile, *, dhcp_inform: bool = False) -> list[Step]:
     facts = FACTS[profile]
     steps = [
         Step(
@@ -210,6 +211,16 @@ def plan(site: Site, profile: Profile) -> list[Step]:
         ),
         Step("time.ntp", Kind.TIME_NTP, "NTP answer", f"{CX700} p.5; {LPE} NTP bullet"),
     ]
+    if dhcp_inform:
+        # The lease is there already; the INFORM asks for the web services (43) and registrar (120).
+        inform = Step(
+            "dhcp.inform",
+            Kind.DHCP_INFORM,
+            "DHCPINFORM 43/120",
+            f"research §6, §9.1; {LPE} 'DHCP Options 15, 43, and 120 must be defined'",
+            required=profile is Profile.LPE_40,
+        )
+        steps.insert(0, inform)
     if not facts.lync:
         return steps
     steps += [
