@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import re
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import ntplib
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
-from tests.support.peers import require_binary
+from tests.support.peers import missing_peer, require_binary
 
 READY_TIMEOUT = 10.0
 IMAGE = bytes(range(256)) * 64  # 16 KiB stand-in for CPE.nbt
@@ -216,3 +217,60 @@ class FakeSite:
             httpd.shutdown()
             httpd.server_close()
             thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Netns:
+    server: str
+    client: str
+    server_ip: str = "192.0.2.1"
+    client_ip: str = "192.0.2.2"
+    server_if: str = "veth-s"
+    client_if: str = "veth-c"
+
+    def exec(self, ns: str, *cmd: str) -> list[str]:
+        return ["ip", "netns", "exec", ns, *cmd]
+
+
+@contextlib.contextmanager
+def netns_pair(tag: str) -> Iterator[Netns]:
+    """Two namespaces joined by a veth pair: the DHCP server's and the phone's (a client in the server's
+    own namespace would see its broadcast dropped as local, stack-lab §5)."""
+    ip = require_binary("ip")
+    if os.geteuid() != 0:
+        missing_peer("network namespaces need root")
+    n = Netns(f"phd-s-{tag}", f"phd-c-{tag}")
+
+    def run(*args: str) -> None:
+        subprocess.run([ip, *args], check=True, capture_output=True, timeout=20)
+
+    run("netns", "add", n.server)
+    try:
+        run("netns", "add", n.client)
+        try:
+            run("-n", n.server, "link", "add", n.server_if, "type", "veth", "peer", "name", n.client_if)
+            run("-n", n.server, "link", "set", n.client_if, "netns", n.client)
+            run("-n", n.server, "addr", "add", f"{n.server_ip}/24", "dev", n.server_if)
+            run("-n", n.client, "addr", "add", f"{n.client_ip}/24", "dev", n.client_if)
+            for ns, dev in (
+                (n.server, n.server_if),
+                (n.client, n.client_if),
+                (n.server, "lo"),
+                (n.client, "lo"),
+            ):
+                run("-n", ns, "link", "set", dev, "up")
+            yield n
+        finally:
+            run("netns", "del", n.client)
+    finally:
+        run("netns", "del", n.server)
+
+
+@contextlib.contextmanager
+def background(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
+        try:
+            yield proc
+        finally:
+            _stop(proc)
