@@ -82,7 +82,7 @@ def build_options(
             dhcp.rstrip(".").lower(),
             sip.rstrip(".").lower(),
             _list(search_list),
-            netbios.strip() if netbios else None,
+            netbios.strip() if netbios is not None else None,
             tuple(_ip(ip, "--option42") for ip in _list(option42)),
         )
     except ValueError as exc:

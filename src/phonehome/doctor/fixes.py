@@ -64,19 +64,6 @@ def domain_search_option(domains: tuple[str, ...] | list[str]) -> str:
     return f"dhcp-option=option:domain-search,{','.join(domains)}"
 
 
-def domain_name_option(domain: str) -> str:
-    """DHCP option 15 as a dnsmasq line."""
-    _check_name(domain)
-    return f"dhcp-option=option:domain-name,{domain}"
-
-
-def ntp_server_option(ips: tuple[str, ...] | list[str]) -> str:
-    """DHCP option 42 as a dnsmasq line."""
-    for ip in ips:
-        ipaddress.IPv4Address(ip)
-    return f"dhcp-option=option:ntp-server,{','.join(ips)}"
-
-
 def server_names_setting(names: list[str]) -> str:
     """The phonehome.toml line that puts names into the SAN of phonehome's own server certificate."""
     quoted = ", ".join(f'"{n}"' for n in names)

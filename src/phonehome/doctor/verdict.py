@@ -151,13 +151,11 @@ def dc_locator(step: Step, site: Site, answers: list[Answer], diagnose: list[Ans
         return failed(step, evidence, Fix(why))
     rec = there.records[0]
     why = (
-        f"the DC locator record is in {domain}, but the phone asks in the option 15 domain {site.dhcp_domain}"
+        f"the DC locator record is only in {domain}, but the phone asks in the option 15 domain "
+        f"{site.dhcp_domain} (call flow 11); publish it there too"
     )
-    lines = (
-        fixes.srv_record(f"{DC_SRV}.{site.dhcp_domain}", rec.host, rec.port or 389),
-        fixes.domain_name_option(domain),
-    )
-    return failed(step, evidence, Fix(f"{why} (add the record, or make option 15 the AD domain)", lines))
+    line = fixes.srv_record(f"{DC_SRV}.{site.dhcp_domain}", rec.host, rec.port or 389)
+    return failed(step, evidence, Fix(why, (line,)))
 
 
 def update_name(

@@ -8,6 +8,7 @@ profile, returns the ordered steps. Every order comes from a seed; ``section`` s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -56,6 +57,9 @@ class Site:
         for name in (self.dhcp_domain, self.sip_domain, *self.search_list):
             if not name or name.startswith(".") or ".." in name or " " in name:
                 raise ValueError(f"not a DNS domain: {name!r}")
+        # A NetBIOS domain name: up to 15 characters, no dots or spaces (it becomes one DNS label).
+        if self.netbios is not None and not re.fullmatch(r"[A-Za-z0-9!@#$%^&'()_{}~-]{1,15}", self.netbios):
+            raise ValueError(f"not a NetBIOS domain name: {self.netbios!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,9 +176,9 @@ def test_dc_locator_srv_only_in_sip_domain(lab: Lab, tmp_path: Path) -> None:
     rc, report = run_doctor(lab, tmp_path, Variant(drop={"dc"}, extra=[in_sip_zone]))
     assert rc == 1 and failing(report) == {"dc.locate"}, report
     assert fix_lines(report, "dc.locate") == [
-        "_ldap._tcp.dc._msdcs.contoso.com. 3600 IN SRV 0 0 389 dc01.contoso.com.",
-        "dhcp-option=option:domain-name,fabrikam.com",
+        "_ldap._tcp.dc._msdcs.contoso.com. 3600 IN SRV 0 0 389 dc01.contoso.com."
     ]
+    assert "only in fabrikam.com" in by_step(report)["dc.locate"]["fix"]["why"]
 
 
 def test_netbios_sign_in_needs_option_119(lab: Lab, tmp_path: Path) -> None:

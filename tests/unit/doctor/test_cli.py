@@ -30,6 +30,11 @@ from phonehome.cli import app
         ),
         (["doctor", "--dhcp-domain", "c.com", "--sip-domain", "f.com", "--http-port", "0"], "out of range"),
         (["doctor", "--dhcp-domain", "c.com", "--sip-domain", "f.com", "--timeout", "0"], "--timeout"),
+        (["doctor", "--dhcp-domain", "c.com", "--sip-domain", "f.com", "--netbios", "a.b"], "NetBIOS"),
+        (
+            ["doctor", "--dhcp-domain", "c.com", "--sip-domain", "f.com", "--dhcp-ports", "67"],
+            "SERVER,CLIENT",
+        ),
         (["decode-status", "0x2F0D"], "expected a Last Update Status"),
     ],
 )

@@ -20,9 +20,13 @@ def test_option_lines() -> None:
     assert (
         fixes.domain_search_option(["fabrikam.dk", "dk"]) == "dhcp-option=option:domain-search,fabrikam.dk,dk"
     )
-    assert fixes.domain_name_option("contoso.com") == "dhcp-option=option:domain-name,contoso.com"
-    assert fixes.ntp_server_option(["192.0.2.1", "192.0.2.2"]) == (
-        "dhcp-option=option:ntp-server,192.0.2.1,192.0.2.2"
+    assert fixes.sip_server_option("pool01.contoso.com") == "dhcp-option=option:sip-server,pool01.contoso.com"
+    assert fixes.ms_uc_client_options("pool01.contoso.com") == (
+        'dhcp-option=vendor:MS-UC-Client,1,"MS-UC-Client"',
+        'dhcp-option=vendor:MS-UC-Client,2,"https"',
+        'dhcp-option=vendor:MS-UC-Client,3,"pool01.contoso.com"',
+        'dhcp-option=vendor:MS-UC-Client,4,"443"',
+        'dhcp-option=vendor:MS-UC-Client,5,"/CertProv/CertProvisioningService.svc"',
     )
     assert fixes.server_names_setting(["a.example", "a"]) == 'server_names = ["a.example", "a"]'
 
@@ -35,7 +39,8 @@ def test_option_lines() -> None:
         lambda: fixes.srv_record("_sip._tls.fabrikam.com", "pool", 70000),
         lambda: fixes.srv_record("x" * 64 + ".com", "pool", 5061),
         lambda: fixes.domain_search_option(["ok.example", "bad..example"]),
-        lambda: fixes.ntp_server_option(["time.windows.com"]),
+        lambda: fixes.sip_server_option("bad..name"),
+        lambda: fixes.ms_uc_client_options("bad..name"),
     ],
 )
 def test_invalid_input_is_refused(call: object) -> None:

@@ -106,3 +106,9 @@ def test_site_refuses_bad_domains(bad: str) -> None:
         Site(bad, "fabrikam.com")
     with pytest.raises(ValueError, match="not a DNS domain"):
         Site("contoso.com", "fabrikam.com", (bad,))
+
+
+@pytest.mark.parametrize("bad", ["", "fabrikam.dk", "FAB RIKAM", "A" * 16])
+def test_site_refuses_bad_netbios_names(bad: str) -> None:
+    with pytest.raises(ValueError, match="NetBIOS"):
+        Site("contoso.com", "fabrikam.com", netbios=bad)
