@@ -15,6 +15,7 @@ from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.doctor import cli as doctor_cli
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
+from phonehome.netplan import cli as netplan_cli
 from phonehome.runtime import Runtime
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(admin_cli.app, name="admin")
 app.command("doctor")(doctor_cli.doctor)
 app.command("decode-status")(doctor_cli.decode_status)
+app.add_typer(netplan_cli.app, name="netplan")
 
 
 @app.callback()

@@ -89,7 +89,39 @@ class PkiSettings(_Section):
 
 
 class SiteSettings(_Section):
-    """The network site description used by netplan and doctor."""
+    """The network site description used by netplan and doctor (checked by netplan.site)."""
+
+    # The phones' DHCP scope.
+    subnet: str = ""  # "192.0.2.0/24"
+    pool_start: str = ""
+    pool_end: str = ""
+    routers: list[str] = []  # option 3
+    lease_seconds: int = 86400
+    dhcp_interfaces: list[str] = []  # Kea/dnsmasq listen interfaces; empty = all
+    # What phones learn from DHCP.
+    dhcp_domain: str = ""  # option 15; phones look up ucupdates-r2.<dhcp_domain>
+    search_domains: list[str] = []  # option 119
+    dns_servers: list[str] = []  # option 6
+    ntp_servers: list[str] = []  # option 42
+    # Lync/OCS.
+    sip_domains: list[str] = []  # right-hand side of sign-in addresses
+    registrar_fqdn: str = ""  # pool FQDN: option 120 and _sipinternaltls._tcp
+    registrar_ips: list[str] = []
+    web_services_fqdn: str = ""  # option 43 sub-option 3; default registrar_fqdn
+    web_services_port: int = 443
+    web_services_ips: list[str] = []
+    update_server_ips: list[str] = []  # ucupdates-r2; default server_ips, then registrar_ips
+    time_source: str = "time.windows.com"  # _ntp._udp target
+    external_time_source: str = ""  # default time_source
+    autodiscover_ips: list[str] = []  # internal Exchange CAS
+    external_autodiscover_ips: list[str] = []
+    access_edge_fqdn: str = ""
+    access_edge_ips: list[str] = []  # external
+    reverse_proxy_fqdn: str = ""
+    reverse_proxy_ips: list[str] = []  # external
+    external_web_services_fqdn: str = ""
+    external_nameservers: list[str] = []  # NS of the external zones
+    external_nameserver_ips: list[str] = []  # glue, when those names are inside the zone
 
 
 class Settings(_Section):
