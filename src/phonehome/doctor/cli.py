@@ -12,19 +12,10 @@ from phonehome.cli_support import console, fail, options
 from phonehome.config import Settings
 from phonehome.doctor import report, runner, status_codes
 from phonehome.doctor.errors import BadDoctorInput
+from phonehome.doctor.fixes import Hints
 from phonehome.doctor.verdict import Status
 from phonehome.doctor.walk import Profile, Site
 from phonehome.errors import PhonehomeError
-
-
-def _site_default(settings: Settings, *names: str) -> str | None:
-    """A value from the [site] section, whose fields the netplan slice defines (looked up by name so
-    this works before and after that slice lands)."""
-    for name in names:
-        value = getattr(settings.site, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _list(text: str | None) -> tuple[str, ...]:
@@ -73,26 +64,39 @@ def build_options(
     dhcp_inform: str | None = None,
     dhcp_ports: str | None = None,
 ) -> runner.Options:
-    dhcp = dhcp_domain or _site_default(settings, "dhcp_domain", "domain_name")
-    sip = sip_domain or _site_default(settings, "sip_domain")
+    plan = settings.site  # netplan's [site]: the defaults for everything the phone learns
+    dhcp = dhcp_domain or plan.dhcp_domain
+    sip = sip_domain or (plan.sip_domains[0] if plan.sip_domains else None)
     if not dhcp or not sip:
-        raise BadDoctorInput("give --dhcp-domain and --sip-domain (or set them in the [site] section)")
+        raise BadDoctorInput(
+            "give --dhcp-domain and --sip-domain (or set [site] dhcp_domain and sip_domains)"
+        )
+    search = _list(search_list) if search_list is not None else _list(",".join(plan.search_domains))
+    ntp = _list(option42) if option42 is not None else _list(",".join(plan.ntp_servers))
     try:
         site = Site(
             dhcp.rstrip(".").lower(),
             sip.rstrip(".").lower(),
-            _list(search_list),
+            search,
             netbios.strip() if netbios is not None else None,
-            tuple(_ip(ip, "--option42") for ip in _list(option42)),
+            tuple(_ip(ip, "--option42") for ip in ntp),
         )
     except ValueError as exc:
         raise BadDoctorInput(str(exc)) from None
+    hints = Hints(
+        registrar=plan.registrar_fqdn.rstrip(".") or None,
+        registrar_ip=plan.registrar_ips[0] if plan.registrar_ips else None,
+        web_services=(plan.web_services_fqdn or plan.registrar_fqdn).rstrip(".") or None,
+        web_port=plan.web_services_port,
+        time_source=plan.time_source.rstrip(".") or "time.windows.com",
+    )
     if ca is None and (settings.data_dir / "pki" / "ca.pem").is_file():
         ca = settings.data_dir / "pki" / "ca.pem"
     if ca is not None and not ca.is_file():
         raise BadDoctorInput(f"--ca {ca}: no such file")
-    if server_ip is None and settings.server_ips:
-        server_ip = settings.server_ips[0]
+    if server_ip is None:
+        ips = [*plan.update_server_ips, *(ip for ip in settings.server_ips if ":" not in ip)]
+        server_ip = ips[0] if ips else None
     server, port = _dns_server(dns_server)
     for flag, value in (("--http-port", http_port), ("--https-port", https_port), ("--ntp-port", ntp_port)):
         if value is not None and not 0 < value < 65536:
@@ -121,20 +125,33 @@ def build_options(
         dhcp_iface=dhcp_inform,
         dhcp_server_port=dhcp_server,
         dhcp_client_port=dhcp_client,
+        hints=hints,
     )
 
 
 def doctor(
     ctx: typer.Context,
-    dhcp_domain: Annotated[str | None, typer.Option(help="DHCP option 15 domain (AD domain).")] = None,
-    sip_domain: Annotated[str | None, typer.Option(help="Right side of the sign-in address.")] = None,
-    search_list: Annotated[str | None, typer.Option(help="DHCP option 119 domains, comma separated.")] = None,
+    dhcp_domain: Annotated[
+        str | None, typer.Option(help="DHCP option 15 domain [default: [site] dhcp_domain].")
+    ] = None,
+    sip_domain: Annotated[
+        str | None,
+        typer.Option(help="Right side of the sign-in address [default: first [site] sip_domains]."),
+    ] = None,
+    search_list: Annotated[
+        str | None,
+        typer.Option(help="DHCP option 119 domains, comma separated [default: [site] search_domains]."),
+    ] = None,
     netbios: Annotated[str | None, typer.Option(help="DOMAIN of a DOMAIN\\user sign-in.")] = None,
     dns_server: Annotated[str | None, typer.Option(help="IP[:PORT] to ask [default: system].")] = None,
     profile: Annotated[Profile, typer.Option(help="Phone firmware whose walk to follow.")] = Profile.LPE_40,
     ca: Annotated[Path | None, typer.Option(help="CA the phones trust [default: phonehome's].")] = None,
-    option42: Annotated[str | None, typer.Option(help="NTP servers DHCP option 42 hands out.")] = None,
-    server_ip: Annotated[str | None, typer.Option(help="phonehome's address, for fix lines.")] = None,
+    option42: Annotated[
+        str | None, typer.Option(help="NTP servers DHCP option 42 hands out [default: [site] ntp_servers].")
+    ] = None,
+    server_ip: Annotated[
+        str | None, typer.Option(help="Update server address for fix lines [default: [site]/server_ips].")
+    ] = None,
     http_port: Annotated[int, typer.Option(help="Port of the update service's HTTP (phones: 80).")] = 80,
     https_port: Annotated[int, typer.Option(help="Port of its HTTPS (phones: 443).")] = 443,
     ntp_port: Annotated[int | None, typer.Option(help="NTP port [default: from SRV, else 123].")] = None,

@@ -1,9 +1,8 @@
 """The fix for a failed step as the exact line an admin pastes: a BIND zone record or a DHCP option.
 
-Kept apart on purpose: once the netplan slice (DNS record renderers, DHCP option codecs) is merged, these
-functions become thin calls into it. Records are built and printed by dnspython, so a name or value that
-is not valid DNS raises ``ValueError`` here rather than ending up in a zone file. DHCP options are given as
-dnsmasq ``dhcp-option=`` lines (one server's syntax until netplan renders the others).
+DHCP options are netplan's codecs rendered the way its dnsmasq output renders them (``phonehome netplan
+dhcp --format …`` gives the other servers' syntax). A record is one BIND line with an absolute owner (paste
+it into any zone), built by dnspython; a name or value that is not valid raises ``ValueError`` rather than reaching a zone file.
 """
 
 from __future__ import annotations
@@ -17,6 +16,12 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
+from phonehome.netplan.errors import NetplanError
+from phonehome.netplan.opt_names import DomainSearch, SipServers
+from phonehome.netplan.opt_vendor import MS_UC_CLIENT, MsUcClient
+from phonehome.netplan.options import value_of
+from phonehome.netplan.render_dnsmasq import TAG, colon_hex
+
 TTL = 3600
 
 
@@ -24,6 +29,17 @@ TTL = 3600
 class Fix:
     why: str
     lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What the site plan ([site]) says should be there, so that fix lines carry real values."""
+
+    registrar: str | None = None  # pool FQDN: option 120, _sipinternaltls._tcp target
+    registrar_ip: str | None = None
+    web_services: str | None = None  # option 43 sub-option 3
+    web_port: int = 443
+    time_source: str = "time.windows.com"  # _ntp._udp target
 
 
 def _fqdn(name: str) -> str:
@@ -58,10 +74,12 @@ def srv_record(name: str, target: str, port: int, priority: int = 0, weight: int
 
 
 def domain_search_option(domains: tuple[str, ...] | list[str]) -> str:
-    """DHCP option 119 (RFC 3397 search list) as a dnsmasq line."""
-    for domain in domains:
-        _check_name(domain)
-    return f"dhcp-option=option:domain-search,{','.join(domains)}"
+    """DHCP option 119 as netplan renders it for dnsmasq (which compresses the names itself)."""
+    try:
+        option = DomainSearch(domains)
+    except NetplanError as exc:
+        raise ValueError(exc.reason) from exc
+    return f"dhcp-option={option.code}," + ",".join(n.to_text(True) for n in option.names)
 
 
 def server_names_setting(names: list[str]) -> str:
@@ -70,20 +88,27 @@ def server_names_setting(names: list[str]) -> str:
     return f"server_names = [{quoted}]"
 
 
-CERTPROV_PATH = "/CertProv/CertProvisioningService.svc"
+def ms_uc_client_options(web_fqdn: str | None, port: int = 443) -> tuple[str, ...]:
+    """Option 43 for clients sending option 60 MS-UC-Client, as netplan's dnsmasq output has it."""
+    if web_fqdn is None:
+        return (
+            f"dhcp-vendorclass=set:{TAG},{MS_UC_CLIENT}",
+            f"dhcp-option=tag:{TAG},43,<hex: set [site] web_services_fqdn, then `phonehome netplan dhcp`>",
+        )
+    try:
+        option = MsUcClient(web_fqdn, port)
+        value = value_of(option)
+    except NetplanError as exc:
+        raise ValueError(exc.reason) from exc
+    return (f"dhcp-vendorclass=set:{TAG},{MS_UC_CLIENT}", f"dhcp-option=tag:{TAG},43,{colon_hex(value)}")
 
 
-def ms_uc_client_options(web_fqdn: str, port: int = 443) -> tuple[str, ...]:
-    """Option 43 for vendor class MS-UC-Client, sub-options 1-5 as ASCII (research §6.2), dnsmasq syntax
-    (quoted so that dnsmasq sends the port as text, not as a number)."""
-    if not web_fqdn.startswith("<"):
-        _check_name(web_fqdn)
-    values = ("MS-UC-Client", "https", web_fqdn, str(port), CERTPROV_PATH)
-    return tuple(f'dhcp-option=vendor:MS-UC-Client,{code},"{value}"' for code, value in enumerate(values, 1))
-
-
-def sip_server_option(registrar: str) -> str:
-    """Option 120 (RFC 3361, names) as a dnsmasq line."""
-    if not registrar.startswith("<"):
-        _check_name(registrar)
-    return f"dhcp-option=option:sip-server,{registrar}"
+def sip_server_option(registrar: str | None) -> str:
+    """Option 120 (RFC 3361, one name) as netplan's dnsmasq output has it."""
+    if registrar is None:
+        return "dhcp-option=120,<hex: set [site] registrar_fqdn, then `phonehome netplan dhcp`>"
+    try:
+        value = value_of(SipServers(names=[registrar]))
+    except NetplanError as exc:
+        raise ValueError(exc.reason) from exc
+    return f"dhcp-option=120,{colon_hex(value)}"

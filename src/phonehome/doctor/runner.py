@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from cryptography import x509
 
 from phonehome.doctor import probes, verdict, verdict_web
-from phonehome.doctor.fixes import Fix, srv_record
+from phonehome.doctor.fixes import Fix, Hints, srv_record
 from phonehome.doctor.probes import Answer, Dns, HttpEvidence
 from phonehome.doctor.verdict import Result, Status
 from phonehome.doctor.walk import FACTS, NTP_SRV, Kind, Profile, Query, Site, Step, plan
@@ -44,6 +44,7 @@ class Options:
     dhcp_iface: str | None = None  # send a DHCPINFORM there (root)
     dhcp_server_port: int = 67
     dhcp_client_port: int = 68
+    hints: Hints = field(default_factory=Hints)
 
 
 def checkin_body(profile: Profile) -> bytes:
@@ -118,14 +119,14 @@ class Walker:
             server_port=self.o.dhcp_server_port,
             client_port=self.o.dhcp_client_port,
         )
-        result = verdict.dhcp_inform(step, evidence)
+        result = verdict.dhcp_inform(step, evidence, self.o.hints)
         if result.found is not None:
             self.certprov_url = result.found[0]
         return result
 
     def time_dns(self, step: Step) -> Result:
         answers = self.ask(step)
-        result = verdict.time_source(step, self.o.site, answers, self.diagnose(step, answers))
+        result = verdict.time_source(step, self.o.site, answers, self.diagnose(step, answers), self.o.hints)
         winner = verdict.first(answers)
         if winner is not None and result.found is not None:
             host, port = result.found
@@ -139,7 +140,7 @@ class Walker:
                         step, evidence, Fix(why, (verdict.a_line(host, None, "NTP server IP"),))
                     )
                 address = target.records[0].host
-            record = srv_record(f"{NTP_SRV}.{self.o.site.sip_domain}", "time.windows.com", 123)
+            record = srv_record(f"{NTP_SRV}.{self.o.site.sip_domain}", self.o.hints.time_source, 123)
             port = self.o.ntp_port or (port if winner.query.rdtype == "SRV" and port else 123)
             self.ntp = (host, address, port, record)
         return result
@@ -157,7 +158,7 @@ class Walker:
         target = None
         if winner is not None and winner.query.rdtype == "SRV":
             target = self.address_of(winner.records[0].host)
-        result = verdict.sip(step, self.o.site, answers, target, self.o.server_ip)
+        result = verdict.sip(step, self.o.site, answers, target, self.o.hints)
         if result.status is not Status.FAIL and winner is not None:
             rec = winner.records[0]
             name = rec.host if winner.query.rdtype == "SRV" else winner.query.name

@@ -52,7 +52,9 @@ def first(answers: list[Answer]) -> Answer | None:
     return next((a for a in answers if a.ok), None)
 
 
-def time_source(step: Step, site: Site, answers: list[Answer], diagnose: list[Answer]) -> Result:
+def time_source(
+    step: Step, site: Site, answers: list[Answer], diagnose: list[Answer], hints: fixes.Hints
+) -> Result:
     evidence = [a.describe() for a in answers] or ["no time source is configured for this profile"]
     srv = f"{NTP_SRV}.{site.sip_domain}"
     winner = first(answers)
@@ -62,7 +64,7 @@ def time_source(step: Step, site: Site, answers: list[Answer], diagnose: list[An
         if winner.query.via == "hard-coded fallback" and preferred.rdtype == "SRV":
             fix = Fix(
                 "only the hard-coded time.windows.com answers; publish the NTP SRV record in the SIP domain",
-                (fixes.srv_record(srv, "time.windows.com", 123),),
+                (fixes.srv_record(srv, hints.time_source, 123),),
             )
             return Result(step, Status.WARN, tuple(evidence), fix, (rec.host, rec.port))
         return Result(step, Status.PASS, tuple(evidence), None, (rec.host, rec.port))
@@ -72,7 +74,7 @@ def time_source(step: Step, site: Site, answers: list[Answer], diagnose: list[An
         why = f"{misplaced.query.name} exists, but the phone asks for {srv} (SIP domain)"
         evidence.append(f"(diagnosis) {misplaced.describe()}")
         return failed(step, evidence, Fix(why, (fixes.srv_record(srv, rec.host, rec.port or 123),)))
-    lines = [fixes.srv_record(srv, "time.windows.com", 123)]
+    lines = [fixes.srv_record(srv, hints.time_source, 123)]
     why = "no time source: the phone cannot set its clock, so TLS to the pool fails"
     if "option42" in {a.query.via for a in answers} or not answers:
         lines.append("dhcp-option=option:ntp-server,<NTP server IP>")
@@ -97,22 +99,25 @@ def ntp(step: Step, source: str, evidence: NtpEvidence, record: str | None) -> R
     return Result(step, Status.PASS, (text,))
 
 
-def sip(step: Step, site: Site, answers: list[Answer], target: Answer | None, pool_ip: str | None) -> Result:
+def sip(step: Step, site: Site, answers: list[Answer], target: Answer | None, hints: fixes.Hints) -> Result:
     evidence = [a.describe() for a in answers if a.ok] or [a.describe() for a in answers]
     wanted = f"_sipinternaltls._tcp.{site.sip_domain}"
     winner = first(answers)
     if winner is None:
         why = "no SIP record in any name the phone tries"
-        lines = (fixes.srv_record(wanted, f"pool.{site.dhcp_domain}", 5061),)
-        return failed(
-            step, evidence, Fix(why, (*lines, a_line(f"pool.{site.dhcp_domain}", pool_ip, "pool IP")))
-        )
+        if hints.registrar is None:
+            pool = "<pool FQDN: set [site] registrar_fqdn>"
+            lines = (f"{wanted}. {fixes.TTL} IN SRV 0 0 5061 {pool}.", f"{pool}. {fixes.TTL} IN A <pool IP>")
+        else:
+            srv = fixes.srv_record(wanted, hints.registrar, 5061)
+            lines = (srv, a_line(hints.registrar, hints.registrar_ip, "pool IP"))
+        return failed(step, evidence, Fix(why, lines))
     rec = winner.records[0]
     if target is not None:
         evidence.append(target.describe())
         if not target.ok:
             why = f"the SRV target {rec.host} does not resolve"
-            return failed(step, evidence, Fix(why, (a_line(rec.host, pool_ip, "pool IP"),)))
+            return failed(step, evidence, Fix(why, (a_line(rec.host, hints.registrar_ip, "pool IP"),)))
     found = (target.records[0].host if target else rec.host, rec.port)
     if winner.query.rdtype == "SRV" and winner.query.via == "SIP domain":
         return Result(step, Status.PASS, tuple(evidence), None, found)
@@ -185,18 +190,17 @@ def exchange(step: Step, answers: list[Answer]) -> Result:
     return failed(step, evidence, Fix(why, (a_line(name, None, "Exchange CAS IP"),)))
 
 
-def dhcp_inform(step: Step, evidence: InformEvidence) -> Result:
+def dhcp_inform(step: Step, evidence: InformEvidence, hints: fixes.Hints) -> Result:
     """The ACK must carry option 43 (MS-UC-Client sub-options → the CertProv URL) and option 120."""
     head = f"DHCPINFORM from {evidence.address or '?'} on {evidence.iface}, vendor class MS-UC-Client, asks 43+120"
-    option43 = fixes.ms_uc_client_options("<web services FQDN>")
-    option120 = fixes.sip_server_option("<registrar FQDN>")
+    option43 = fixes.ms_uc_client_options(hints.web_services, hints.web_port)
+    option120 = fixes.sip_server_option(hints.registrar)
     if evidence.reply is None:
         why = "no DHCP server answered the INFORM: it must answer INFORM for vendor class MS-UC-Client"
         return failed(step, [f"{head} → {evidence.error}"], Fix(why, (*option43, option120)))
     reply = evidence.reply
-    lines = [
-        f"{head} → {'ACK' if reply.message_type == dhcpwire.ACK else reply.message_type} from {reply.server}"
-    ]
+    kind = "ACK" if reply.message_type == dhcpwire.ACK else f"message type {reply.message_type}"
+    lines = [f"{head} → {kind} from {reply.server}"]
     problems: list[str] = []
     needed: list[str] = []
     url: str | None = None
@@ -205,10 +209,7 @@ def dhcp_inform(step: Step, evidence: InformEvidence) -> Result:
         needed += option43
     else:
         try:
-            subs = dhcpwire.parse_option43(reply.options[43])
-            if subs.get(1) != dhcpwire.VENDOR_CLASS:
-                raise dhcpwire.WireError(f"UCIdentifier is {subs.get(1)!r}, not MS-UC-Client")
-            url = dhcpwire.certprov_url(subs)
+            url = dhcpwire.read_option43(reply.options[43]).url
             lines.append(f"option 43 → {url}")
         except dhcpwire.WireError as exc:
             problems.append(f"option 43: {exc}")
@@ -218,12 +219,12 @@ def dhcp_inform(step: Step, evidence: InformEvidence) -> Result:
         needed.append(option120)
     else:
         try:
-            lines.append(f"option 120 → {', '.join(dhcpwire.parse_option120(reply.options[120]))}")
+            lines.append(f"option 120 → {', '.join(dhcpwire.read_option120(reply.options[120]))}")
         except dhcpwire.WireError as exc:
             problems.append(f"option 120: {exc}")
             needed.append(option120)
     if reply.message_type != dhcpwire.ACK:
-        problems.insert(0, f"the server answered message type {reply.message_type}, not ACK")
+        problems.insert(0, f"the server answered {kind}, not ACK")
     if problems:
         why = "; ".join(problems) + ": LPE phones cannot fetch the root chain or find the registrar"
         return failed(step, lines, Fix(why, tuple(needed)))

@@ -69,9 +69,11 @@ def wait_for_dns(n: Netns, port: int) -> None:
     raise AssertionError("dnsmasq in the namespace did not answer DNS")
 
 
-def run_inform(tmp_path: Path, with_120: bool) -> dict[str, Any]:
+def run_inform(tmp_path: Path, with_120: bool, site: str = "") -> dict[str, Any]:
     binary = require_binary("dnsmasq")
     with netns_pair(f"{os.getpid() % 100000}{int(with_120)}") as n:
+        (tmp_path / "empty").mkdir()
+        (tmp_path / "empty" / "phonehome.toml").write_text(site)
         web_root = tmp_path / "web"
         (web_root / "CertProv").mkdir(parents=True)
         (web_root / "CertProv" / "CertProvisioningService.svc").write_bytes(CERTPROV)
@@ -100,8 +102,7 @@ def run_inform(tmp_path: Path, with_120: bool) -> dict[str, Any]:
                 str(tmp_path / "empty"),
                 "doctor",
                 "--json",
-                "--dhcp-domain=contoso.com",
-                "--sip-domain=fabrikam.com",
+                *([] if site else ["--dhcp-domain=contoso.com", "--sip-domain=fabrikam.com"]),
                 f"--dns-server={n.server_ip}:{dns_port}",
                 "--timeout=2",
                 f"--dhcp-inform={n.client_if}",
@@ -126,9 +127,14 @@ def test_inform_reads_options_43_and_120_and_certprov_follows_option_43(tmp_path
 
 
 def test_inform_without_option_120_fails_with_the_option_line(tmp_path: Path) -> None:
-    inform = run_inform(tmp_path, with_120=False)["dhcp.inform"]
+    # The domains and the registrar come from [site]; the fix carries option 120 as netplan encodes it:
+    # the bytes dnsmasq 2.90 itself sent for option:sip-server,pool01.contoso.com (captured, log-dhcp).
+    site = '[site]\ndhcp_domain = "contoso.com"\nsip_domains = ["fabrikam.com"]\nregistrar_fqdn = "pool01.contoso.com"\n'
+    inform = run_inform(tmp_path, with_120=False, site=site)["dhcp.inform"]
     assert inform["status"] == "fail"
-    assert inform["fix"]["lines"] == ["dhcp-option=option:sip-server,<registrar FQDN>"]
+    assert inform["fix"]["lines"] == [
+        "dhcp-option=120,00:06:70:6f:6f:6c:30:31:07:63:6f:6e:74:6f:73:6f:03:63:6f:6d:00"
+    ]
     assert "option 120 (SIP server) missing" in inform["fix"]["why"]
 
 
@@ -153,4 +159,4 @@ def test_inform_unanswered(tmp_path: Path) -> None:
     step = json.loads(done.stdout)["steps"][0]
     assert step["step"] == "dhcp.inform" and step["status"] == "warn"  # optional outside LPE
     assert "no DHCPACK within 1 s" in step["evidence"][0]
-    assert step["fix"]["lines"][0] == 'dhcp-option=vendor:MS-UC-Client,1,"MS-UC-Client"'
+    assert step["fix"]["lines"][0] == "dhcp-vendorclass=set:ms-uc-client,MS-UC-Client"

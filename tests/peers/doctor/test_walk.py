@@ -185,7 +185,7 @@ def test_netbios_sign_in_needs_option_119(lab: Lab, tmp_path: Path) -> None:
     dk = Variant(dhcp_domain="fabrikam.dk", search_list="fabrikam.dk", netbios="FABRIKAM", drop={"dc"})
     rc, report = run_doctor(lab, tmp_path / "without", dk)
     assert rc == 1 and failing(report) == {"dc.locate"}, report
-    assert fix_lines(report, "dc.locate") == ["dhcp-option=option:domain-search,fabrikam.dk,dk"]
+    assert fix_lines(report, "dc.locate") == ["dhcp-option=119,fabrikam.dk,dk"]
     asked = [e.split(" →")[0] for e in by_step(report)["dc.locate"]["evidence"]]
     assert asked[:3] == [
         "SRV _ldap._tcp.dc._msdcs.fabrikam",

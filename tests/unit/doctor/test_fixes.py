@@ -17,17 +17,16 @@ def test_record_lines() -> None:
 
 
 def test_option_lines() -> None:
+    assert fixes.domain_search_option(["fabrikam.dk", "dk"]) == "dhcp-option=119,fabrikam.dk,dk"
+    # research §6.3: option 120 hex for sip.contoso.com
     assert (
-        fixes.domain_search_option(["fabrikam.dk", "dk"]) == "dhcp-option=option:domain-search,fabrikam.dk,dk"
+        fixes.sip_server_option("sip.contoso.com")
+        == "dhcp-option=120,00:03:73:69:70:07:63:6f:6e:74:6f:73:6f:03:63:6f:6d:00"
     )
-    assert fixes.sip_server_option("pool01.contoso.com") == "dhcp-option=option:sip-server,pool01.contoso.com"
-    assert fixes.ms_uc_client_options("pool01.contoso.com") == (
-        'dhcp-option=vendor:MS-UC-Client,1,"MS-UC-Client"',
-        'dhcp-option=vendor:MS-UC-Client,2,"https"',
-        'dhcp-option=vendor:MS-UC-Client,3,"pool01.contoso.com"',
-        'dhcp-option=vendor:MS-UC-Client,4,"443"',
-        'dhcp-option=vendor:MS-UC-Client,5,"/CertProv/CertProvisioningService.svc"',
-    )
+    assert "set [site] registrar_fqdn" in fixes.sip_server_option(None)
+    vendor = fixes.ms_uc_client_options("sip.contoso.com")
+    assert vendor[0] == "dhcp-vendorclass=set:ms-uc-client,MS-UC-Client"
+    assert vendor[1].startswith("dhcp-option=tag:ms-uc-client,43,01:0c:4d:53:2d:55:43")
     assert fixes.server_names_setting(["a.example", "a"]) == 'server_names = ["a.example", "a"]'
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from phonehome.doctor import verdict, verdict_web
+from phonehome.doctor.fixes import Hints
 from phonehome.doctor.probes import Answer, HttpEvidence, NtpEvidence, Record, TlsEvidence
 from phonehome.doctor.verdict import Status
 from phonehome.doctor.walk import Profile, Query, Site, Step, plan
@@ -107,7 +108,7 @@ def test_ntp_srv_in_the_wrong_zone_is_moved_to_the_sip_domain() -> None:
     found = answer(
         "_ntp._udp.contoso.com", "SRV", "DHCP domain", Record("ntp.contoso.com", 123, "SRV 0 0 123 ntp.")
     )
-    result = verdict.time_source(s, SITE, asked, [found])
+    result = verdict.time_source(s, SITE, asked, [found], Hints())
     assert result.status is Status.FAIL and result.fix is not None
     assert result.fix.lines == ("_ntp._udp.fabrikam.com. 3600 IN SRV 0 0 123 ntp.contoso.com.",)
 
@@ -118,7 +119,7 @@ def test_time_windows_com_fallback_only_warns() -> None:
     asked.append(
         answer("time.windows.com", "A", "hard-coded fallback", Record("192.0.2.1", 123, "A 192.0.2.1"))
     )
-    result = verdict.time_source(s, SITE, asked, [])
+    result = verdict.time_source(s, SITE, asked, [], Hints())
     assert result.status is Status.WARN and result.found == ("192.0.2.1", 123)
 
 
@@ -143,7 +144,7 @@ def test_sip_found_only_by_concatenation_warns_with_the_record_for_the_sip_zone(
         answer("_sipinternaltls._tcp.fabrikam.com.contoso.com", "SRV", "SIP domain + option 15 suffix", rec)
     )
     target = answer("pool01.contoso.com", "A", "target", Record("192.0.2.7", None, "A 192.0.2.7"))
-    result = verdict.sip(s, SITE, asked, target, None)
+    result = verdict.sip(s, SITE, asked, target, Hints())
     assert result.status is Status.WARN and result.fix is not None
     assert result.fix.lines == (
         "_sipinternaltls._tcp.fabrikam.com. 3600 IN SRV 0 0 5061 pool01.contoso.com.",
@@ -189,3 +190,17 @@ def test_checkin_error_status() -> None:
         and result.fix is not None
         and "0x0/404" in result.fix.why
     )
+
+
+def test_no_sip_record_uses_the_site_plan_for_the_fix() -> None:
+    s = step("sip.locate")
+    asked = [answer(q.name, q.rdtype, q.via) for q in s.queries]
+    hints = Hints(registrar="pool01.contoso.com", registrar_ip="192.0.2.7")
+    result = verdict.sip(s, SITE, asked, None, hints)
+    assert result.status is Status.FAIL and result.fix is not None
+    assert result.fix.lines == (
+        "_sipinternaltls._tcp.fabrikam.com. 3600 IN SRV 0 0 5061 pool01.contoso.com.",
+        "pool01.contoso.com. 3600 IN A 192.0.2.7",
+    )
+    bare = verdict.sip(s, SITE, asked, None, Hints())
+    assert bare.fix is not None and "set [site] registrar_fqdn" in bare.fix.lines[0]
