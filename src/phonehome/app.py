@@ -29,12 +29,18 @@ from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
 from phonehome.admin.web import Ui, make_ui
+from phonehome.backups import admin as backups_admin
+from phonehome.backups import phone as backups_phone
+from phonehome.backups import service as backups_service
+from phonehome.backups.accounts import AccountService
+from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
 from phonehome.netplan import admin as netplan_admin
+from phonehome.netplan import web as netplan_web
 from phonehome.netplan.service import NetplanService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
@@ -48,20 +54,26 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin, NetplanService: NetplanService(settings)}
+    backup_accounts, backups = backups_service.build(runtime)
+    return {
+        AdminService: admin,
+        NetplanService: NetplanService(settings),
+        AccountService: backup_accounts,
+        BackupService: backups,
+    }
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return []
+    return [lambda plane: backups_phone.routes(services[BackupService], plane)]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return [netplan_admin.router]
+    return [netplan_admin.router, netplan_web.router, backups_admin.router]
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
     """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
-    return make_ui(extra_template_dirs=[], nav=[])
+    return make_ui(extra_template_dirs=[netplan_web.TEMPLATES_DIR], nav=[netplan_web.NAV])
 
 
 # -- the data directory -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import typer
 
 from phonehome import __version__
 from phonehome.admin import cli as admin_cli
+from phonehome.backups import cli as backups_cli
 from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.doctor import cli as doctor_cli
 from phonehome.errors import PhonehomeError
@@ -29,6 +30,8 @@ app.add_typer(admin_cli.app, name="admin")
 app.command("doctor")(doctor_cli.doctor)
 app.command("decode-status")(doctor_cli.decode_status)
 app.add_typer(netplan_cli.app, name="netplan")
+app.add_typer(backups_cli.accounts_app, name="accounts")
+app.add_typer(backups_cli.app, name="backups")
 
 
 @app.callback()

@@ -83,6 +83,49 @@ class UpdatesSettings(_Section):
 class BackupsSettings(_Section):
     """BRURI backup/restore settings (the backups slice owns these keys)."""
 
+    # URL path under which phones PUT/GET their files (BRURI = http(s)://host:port<prefix>).
+    prefix: str = "/backup/"
+    # Phones store credentials per realm and re-prompt the user when it changes: keep it fixed.
+    realm: str = "phonehome backups"
+    keep_versions: int = 20
+    max_size: int = 1 << 20
+    # Bytes of retained versions per account (0 = no quota).
+    quota: int = 64 << 20
+    # Some Avaya firmware starts automatic backup only after one successful retrieval.
+    empty_200_for_missing: bool = False
+    # The PSN's insecure mode: one account that may touch every file. Off unless named here.
+    legacy_shared_account: str = ""
+    # Client certificate name (CN, DNS/URI/e-mail SAN) → account; CN = account name needs no entry.
+    cert_accounts: dict[str, str] = {}
+    # Polycom <mac>-app.log / -boot.log uploads are appended; the stored log keeps this many tail bytes.
+    log_cap: int = 256 << 10
+    # Failed Basic logins allowed per source address and per account within the window, then 429.
+    max_failures: int = 10
+    failure_window: float = 60.0
+    # How long a verified (user, password) pair skips the argon2 verify.
+    credential_cache_seconds: float = 300.0
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value.startswith("/") or not value.endswith("/") or "//" in value or ".." in value:
+            raise ValueError("prefix must start and end with '/', e.g. /backup/")
+        return value
+
+    @field_validator("realm")
+    @classmethod
+    def _realm(cls, value: str) -> str:
+        if not value or any(c in value for c in '"\\') or not value.isprintable():
+            raise ValueError("realm must be printable text without quotes or backslashes")
+        return value
+
+    @field_validator("keep_versions", "max_size", "log_cap", "max_failures")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
 
 class PkiSettings(_Section):
     """CA, server certificate and SCEP settings (the pki slice owns these keys)."""
