@@ -61,7 +61,7 @@ def time_source(
     if winner is not None:
         rec = winner.records[0]
         preferred = answers[0].query
-        if winner.query.via == "hard-coded fallback" and preferred.rdtype == "SRV":
+        if winner.query.rdtype == "A" and preferred.rdtype == "SRV":
             fix = Fix(
                 "only the hard-coded time.windows.com answers; publish the NTP SRV record in the SIP domain",
                 (fixes.srv_record(srv, hints.time_source, 123),),

@@ -204,3 +204,13 @@ def test_no_sip_record_uses_the_site_plan_for_the_fix() -> None:
     )
     bare = verdict.sip(s, SITE, asked, None, Hints())
     assert bare.fix is not None and "set [site] registrar_fqdn" in bare.fix.lines[0]
+
+
+def test_time_windows_com_with_the_dhcp_suffix_also_only_warns() -> None:
+    s = step("time.locate")
+    asked = [answer(q.name, q.rdtype, q.via) for q in s.queries[:-1]]
+    rec = Record("192.0.2.1", 123, "A 192.0.2.1")
+    asked.append(answer("time.windows.com.contoso.com", "A", "fallback + option 15 suffix", rec))
+    result = verdict.time_source(s, SITE, asked, [], Hints(time_source="ntp.contoso.com"))
+    assert result.status is Status.WARN and result.fix is not None
+    assert result.fix.lines == ("_ntp._udp.fabrikam.com. 3600 IN SRV 0 0 123 ntp.contoso.com.",)
