@@ -50,6 +50,10 @@ class ReadOnlyFile(Forbidden):
     """This file is read-only for phones."""
 
 
+class UploadAborted(BadRequest):
+    """The client closed the connection before the whole body arrived: nothing stored."""
+
+
 class BackupMethodNotAllowed(MethodNotAllowed):
     """Method not allowed: use PUT, GET, HEAD or DELETE."""
 

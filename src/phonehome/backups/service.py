@@ -10,10 +10,7 @@ old versions removes a blob only when no version refers to it any more, under th
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-from collections.abc import AsyncIterable
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +28,20 @@ from phonehome.backups.errors import (
 )
 from phonehome.backups.models import BackupAccount, BackupFile, BackupVersion
 from phonehome.backups.names import BackupName, Owner
+from phonehome.backups.versions import (
+    Current,
+    FileView,
+    Upload,
+    VersionView,
+    file_row,
+    file_view,
+    keys_of,
+    locked_file,
+    no_body,
+    owner_keys,
+    read_capped,
+    version_view,
+)
 from phonehome.blobs import BlobRef
 from phonehome.changelog import Actor, record_change
 from phonehome.config import BackupsSettings
@@ -39,64 +50,7 @@ from phonehome.errors import PayloadTooLarge, StoreFull
 from phonehome.runtime import Runtime
 
 log = logging.getLogger("phonehome.backups")
-
-
-@dataclass(frozen=True, slots=True)
-class Current:
-    name: str
-    version: int
-    sha256: str
-    size: int
-    updated_at: dt.datetime
-
-    @property
-    def etag(self) -> str:
-        return conditions.etag_of(self.sha256)
-
-
-@dataclass(frozen=True, slots=True)
-class FileView:
-    name: str
-    owner: str
-    current_version: int | None
-    size: int
-    sha256: str | None
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class VersionView:
-    name: str
-    number: int
-    sha256: str
-    size: int
-    created_at: dt.datetime
-    source: str
-    actor: str
-    peer: str | None
-    current: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """What a phone sent: the body, who sent it and the conditions it attached."""
-
-    chunks: AsyncIterable[bytes]
-    actor: str
-    peer: str | None = None
-    if_match: str | None = None
-    if_none_match: str | None = None
-
-
-def _file_view(row: BackupFile) -> FileView:
-    return FileView(row.name, row.owner, row.current_version, row.size, row.sha256, row.updated_at)
-
-
-def _version_view(name: str, row: BackupVersion, current: int | None) -> VersionView:
-    return VersionView(
-        name, row.number, row.sha256, row.size, row.created_at, row.source, row.actor, row.peer,
-        row.number == current,
-    )  # fmt: skip
+_READ_INLINE = 64 << 10
 
 
 class BackupService:
@@ -136,15 +90,19 @@ class BackupService:
             return None
         return Current(row.name, row.current_version, row.sha256, row.size, row.updated_at)
 
-    async def read(self, sha256: str) -> bytes:
+    async def read(self, sha256: str, size: int | None = None) -> bytes:
+        if size is not None and size <= _READ_INLINE:
+            # A few KiB read and hashed costs less than the hop to a worker thread.
+            return self.blobs.read_bytes_sync(sha256)
         return await self.blobs.read_bytes(sha256)
 
     async def put(self, name: BackupName, upload: Upload) -> tuple[bool, Current]:
         """Store an upload as the new current version; returns (created, current)."""
-        before = await self.current(name.name)
-        self._check_conditions(before, upload)
+        if upload.if_match is not None or upload.if_none_match is not None:
+            # Fail before taking the body; the commit checks again against what is current then.
+            self._check_conditions(await self.current(name.name), upload)
         if name.append:
-            body = await _read_capped(upload.chunks, self.settings.max_size)
+            body = await read_capped(upload.chunks, self.settings.max_size)
             async with self._commit_lock:
                 before = await self.current(name.name)
                 old = await self.read(before.sha256) if before else b""
@@ -157,7 +115,7 @@ class BackupService:
     async def delete(self, name: BackupName, if_match: str | None = None) -> None:
         """The file is gone for phones; every version stays for admins to restore."""
         async with self._commit_lock, self.db.session() as session:
-            row = await _locked_file(session, name.name)
+            row = await locked_file(session, name.name)
             if row is None or row.current_version is None:
                 raise BackupNotFound(f"no backup file {name.name}")
             current = conditions.etag_of(row.sha256) if row.sha256 else None
@@ -178,7 +136,7 @@ class BackupService:
             raise StoreFull("the upload raced with pruning of identical content; please retry")
         pruned: list[str] = []
         async with self.db.session() as session:
-            row = await _locked_file(session, name.name)
+            row = await locked_file(session, name.name)
             current = conditions.etag_of(row.sha256) if row is not None and row.sha256 else None
             if conditions.evaluate("PUT", current, upload.if_match, upload.if_none_match) != "proceed":
                 raise ChangedMeanwhile()
@@ -187,8 +145,14 @@ class BackupService:
                 row = BackupFile(name=name.name, owner=str(name.owner), last_version=0, size=0)
                 session.add(row)
                 await session.flush()
-            drop = await self._to_prune(session, row.id)
-            await self._check_quota(session, name.owner, blob.size - sum(v.size for v in drop))
+            drop = (
+                await self._to_prune(session, row.id)
+                if row.last_version >= self.settings.keep_versions
+                else []
+            )
+            await self._check_quota(
+                session, name.owner, upload.account, blob.size - sum(v.size for v in drop)
+            )
             row.last_version += 1
             now = utcnow()
             session.add(
@@ -220,11 +184,16 @@ class BackupService:
         )
         return list(await session.scalars(query))
 
-    async def _check_quota(self, session: AsyncSession, owner: Owner, growth: int) -> None:
+    async def _check_quota(
+        self, session: AsyncSession, owner: Owner, uploader: AccountView | None, growth: int
+    ) -> None:
         quota = self.settings.quota
         if not quota or growth <= 0:
             return
-        owners = await _owner_keys(session, owner)
+        mine = uploader is not None and str(owner) in keys_of(uploader.name, uploader.mac)
+        owners = (
+            keys_of(uploader.name, uploader.mac) if mine and uploader else await owner_keys(session, owner)
+        )
         used = await session.scalar(
             select(func.coalesce(func.sum(BackupVersion.size), 0))
             .join(BackupFile, BackupFile.id == BackupVersion.file_id)
@@ -253,21 +222,21 @@ class BackupService:
                     [str(Owner("mac", acc.mac))] if acc and acc.mac else []
                 )
                 query = query.where(BackupFile.owner.in_(owners))
-            return [_file_view(r) for r in await session.scalars(query)]
+            return [file_view(r) for r in await session.scalars(query)]
 
     async def history(self, name: str) -> list[VersionView]:
         async with self.db.session() as session:
-            row = await _file(session, name)
+            row = await file_row(session, name)
             versions = await session.scalars(
                 select(BackupVersion)
                 .where(BackupVersion.file_id == row.id)
                 .order_by(BackupVersion.number.desc())
             )
-            return [_version_view(name, v, row.current_version) for v in versions]
+            return [version_view(name, v, row.current_version) for v in versions]
 
     async def show(self, name: str, version: int | None = None) -> tuple[VersionView, bytes]:
         async with self.db.session() as session:
-            row = await _file(session, name)
+            row = await file_row(session, name)
             number = version if version is not None else row.current_version
             if number is None:
                 raise VersionNotFound(f"{name} was deleted; name a version (see history)")
@@ -276,13 +245,13 @@ class BackupService:
             )
             if found is None:
                 raise VersionNotFound(f"{name} has no version {number}")
-            view = _version_view(name, found, row.current_version)
+            view = version_view(name, found, row.current_version)
         return view, await self.read(view.sha256)
 
     async def restore(self, actor: Actor, name: BackupName, version: int) -> VersionView:
         """Make an old version current again, as a new version (history is never rewritten)."""
         old, _ = await self.show(name.name, version)
-        upload = Upload(_no_body(), actor.name)
+        upload = Upload(no_body(), actor.name)
         async with self._commit_lock:
             _, current = await self._commit(
                 name, BlobRef(old.sha256, old.size), upload, f"restore of {version}"
@@ -300,7 +269,7 @@ class BackupService:
             raise PayloadTooLarge(f"file larger than the limit of {self.settings.max_size} bytes")
         blob = await self.blobs.put_bytes(data)
         async with self._commit_lock:
-            _, current = await self._commit(name, blob, Upload(_no_body(), actor.name), "import")
+            _, current = await self._commit(name, blob, Upload(no_body(), actor.name), "import")
         async with self.db.session() as session:
             await record_change(
                 session, actor, "import", "backup_file", name.name, after={"version": current.version}
@@ -311,47 +280,6 @@ class BackupService:
         va, data_a = await self.show(name, a)
         vb, data_b = await self.show(name, b)
         return unified_diff(name, f"v{va.number}", data_a, f"v{vb.number}", data_b)
-
-
-async def _no_body() -> AsyncIterable[bytes]:
-    return
-    yield b""  # pragma: no cover
-
-
-async def _read_capped(chunks: AsyncIterable[bytes], limit: int) -> bytes:
-    parts, size = [], 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body larger than the limit of {limit} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-async def _locked_file(session: AsyncSession, name: str) -> BackupFile | None:
-    return await session.scalar(select(BackupFile).where(BackupFile.name == name).with_for_update())
-
-
-async def _file(session: AsyncSession, name: str) -> BackupFile:
-    row = await session.scalar(select(BackupFile).where(BackupFile.name == name))
-    if row is None:
-        raise BackupNotFound(f"no backup file {name}")
-    return row
-
-
-async def _owner_keys(session: AsyncSession, owner: Owner) -> list[str]:
-    """Every owner key of the account behind ``owner``: its extension and its bound MAC."""
-    keys = {str(owner)}
-    account = None
-    if owner.kind == "extension":
-        account = await session.scalar(select(BackupAccount).where(BackupAccount.name == owner.value))
-    elif owner.kind == "mac":
-        account = await session.scalar(select(BackupAccount).where(BackupAccount.mac == owner.value))
-    if account is not None:
-        keys.add(str(Owner("extension", account.name)))
-        if account.mac:
-            keys.add(str(Owner("mac", account.mac)))
-    return sorted(keys)
 
 
 def build(runtime: Runtime) -> tuple[AccountService, BackupService]:
