@@ -221,7 +221,8 @@ class AccountService:
             account = await session.scalar(select(BackupAccount).where(BackupAccount.name == user))
         if account is None or account.password_hash is None or account.disabled:
             self._verified.pop(cache_key, None)
-            await verify_password_async(await asyncio.to_thread(_dummy_hash), password)
+            async with self._verify_slots:
+                await verify_password_async(await asyncio.to_thread(_dummy_hash), password)
             self.throttle.failed(keys, self.clock())
             raise BadCredentials()
         view = _view(account)
