@@ -62,6 +62,10 @@ class ChangedMeanwhile(PreconditionFailed):
     """Precondition failed: the file's current version does not match If-Match / If-None-Match."""
 
 
+class ConcurrentUpload(Conflict):
+    """Another upload created this file at the same moment: please retry."""
+
+
 class QuotaExceeded(StoreFull):
     """The account's backup quota is used up."""
 

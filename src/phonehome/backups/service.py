@@ -13,6 +13,7 @@ import asyncio
 import logging
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phonehome.backups import conditions
@@ -21,6 +22,7 @@ from phonehome.backups.diffs import unified_diff
 from phonehome.backups.errors import (
     BackupNotFound,
     ChangedMeanwhile,
+    ConcurrentUpload,
     NotYourFile,
     QuotaExceeded,
     ReadOnlyFile,
@@ -135,6 +137,17 @@ class BackupService:
             # Pruning removed an identical blob between our write and this lock: rare, and retryable.
             raise StoreFull("the upload raced with pruning of identical content; please retry")
         pruned: list[str] = []
+        try:
+            result, created = await self._commit_rows(name, blob, upload, source, pruned)
+        except IntegrityError:
+            # Another node created the same file in the same instant (PostgreSQL, several nodes).
+            raise ConcurrentUpload() from None
+        await self._forget_blobs(pruned)
+        return created, result
+
+    async def _commit_rows(
+        self, name: BackupName, blob: BlobRef, upload: Upload, source: str, pruned: list[str]
+    ) -> tuple[Current, bool]:
         async with self.db.session() as session:
             row = await locked_file(session, name.name)
             current = conditions.etag_of(row.sha256) if row is not None and row.sha256 else None
@@ -170,9 +183,7 @@ class BackupService:
             for version in drop:
                 pruned.append(version.sha256)
                 await session.delete(version)
-            result = Current(row.name, row.last_version, blob.sha256, blob.size, now)
-        await self._forget_blobs(pruned)
-        return created, result
+            return Current(row.name, row.last_version, blob.sha256, blob.size, now), created
 
     async def _to_prune(self, session: AsyncSession, file_id: int) -> list[BackupVersion]:
         """Versions beyond ``keep_versions`` once one more is added (oldest first out)."""
