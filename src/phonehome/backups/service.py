@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,11 +87,15 @@ class BackupService:
     # -- phones --------------------------------------------------------------------------------
 
     async def current(self, name: str) -> Current | None:
+        files = _table(BackupFile)
+        query = select(files.c.current_version, files.c.sha256, files.c.size, files.c.updated_at).where(
+            files.c.name == name
+        )
         async with self.db.session() as session:
-            row = await session.scalar(select(BackupFile).where(BackupFile.name == name))
+            row = (await session.execute(query)).first()
         if row is None or row.current_version is None or row.sha256 is None:
             return None
-        return Current(row.name, row.current_version, row.sha256, row.size, row.updated_at)
+        return Current(name, row.current_version, row.sha256, row.size, row.updated_at)
 
     async def read(self, sha256: str, size: int | None = None) -> bytes:
         if size is not None and size <= _READ_INLINE:
@@ -148,52 +153,73 @@ class BackupService:
     async def _commit_rows(
         self, name: BackupName, blob: BlobRef, upload: Upload, source: str, pruned: list[str]
     ) -> tuple[Current, bool]:
+        # Core statements, not ORM objects: this is the hot path of every PUT.
+        files, versions = _table(BackupFile), _table(BackupVersion)
+        now = utcnow()
         async with self.db.session() as session:
-            row = await locked_file(session, name.name)
+            row = (
+                await session.execute(
+                    select(files.c.id, files.c.last_version, files.c.current_version, files.c.sha256)
+                    .where(files.c.name == name.name)
+                    .with_for_update()
+                )
+            ).first()
             current = conditions.etag_of(row.sha256) if row is not None and row.sha256 else None
             if conditions.evaluate("PUT", current, upload.if_match, upload.if_none_match) != "proceed":
                 raise ChangedMeanwhile()
             created = row is None or row.current_version is None
             if row is None:
-                row = BackupFile(name=name.name, owner=str(name.owner), last_version=0, size=0)
-                session.add(row)
-                await session.flush()
-            drop = (
-                await self._to_prune(session, row.id)
-                if row.last_version >= self.settings.keep_versions
-                else []
-            )
+                inserted = await session.execute(
+                    insert(files)
+                    .values(name=name.name, owner=str(name.owner), last_version=0, size=0, updated_at=now)
+                    .returning(files.c.id)
+                )
+                file_id, last = int(inserted.scalar_one()), 0
+            else:
+                file_id, last = row.id, row.last_version
+            drop = await self._to_prune(session, file_id, last + 1)
             await self._check_quota(
-                session, name.owner, upload.account, blob.size - sum(v.size for v in drop)
+                session, name.owner, upload.account, blob.size - sum(size for _, _, size in drop)
             )
-            row.last_version += 1
-            now = utcnow()
-            session.add(
-                BackupVersion(
-                    file_id=row.id, number=row.last_version, sha256=blob.sha256, size=blob.size,
+            number = last + 1
+            await session.execute(
+                insert(versions).values(
+                    file_id=file_id, number=number, sha256=blob.sha256, size=blob.size,
                     created_at=now, source=source, actor=upload.actor[:200], peer=upload.peer,
                 )
             )  # fmt: skip
-            row.current_version, row.sha256, row.size, row.updated_at = (
-                row.last_version,
-                blob.sha256,
-                blob.size,
-                now,
+            await session.execute(
+                update(files)
+                .where(files.c.id == file_id)
+                .values(
+                    last_version=number,
+                    current_version=number,
+                    sha256=blob.sha256,
+                    size=blob.size,
+                    updated_at=now,
+                )
             )
-            for version in drop:
-                pruned.append(version.sha256)
-                await session.delete(version)
-            return Current(row.name, row.last_version, blob.sha256, blob.size, now), created
+            if drop:
+                await session.execute(delete(versions).where(versions.c.id.in_([i for i, _, _ in drop])))
+                pruned.extend(sha for _, sha, _ in drop)
+            return Current(name.name, number, blob.sha256, blob.size, now), created
 
-    async def _to_prune(self, session: AsyncSession, file_id: int) -> list[BackupVersion]:
-        """Versions beyond ``keep_versions`` once one more is added (oldest first out)."""
-        query = (
-            select(BackupVersion)
-            .where(BackupVersion.file_id == file_id)
-            .order_by(BackupVersion.number.desc())
-            .offset(self.settings.keep_versions - 1)
+    async def _to_prune(self, session: AsyncSession, file_id: int, new: int) -> list[tuple[int, str, int]]:
+        """(id, sha256, size) of the versions beyond ``keep_versions`` once version ``new`` is added.
+
+        Versions only ever leave by pruning, oldest first, so they are those numbered up to
+        ``new - keep_versions``; before that many exist there is nothing to ask the database.
+        """
+        oldest_kept = new - self.settings.keep_versions + 1
+        if oldest_kept <= 1:
+            return []
+        versions = _table(BackupVersion)
+        rows = await session.execute(
+            select(versions.c.id, versions.c.sha256, versions.c.size).where(
+                versions.c.file_id == file_id, versions.c.number < oldest_kept
+            )
         )
-        return list(await session.scalars(query))
+        return [(r.id, r.sha256, r.size) for r in rows]
 
     async def _check_quota(
         self, session: AsyncSession, owner: Owner, uploader: AccountView | None, growth: int
@@ -291,6 +317,10 @@ class BackupService:
         va, data_a = await self.show(name, a)
         vb, data_b = await self.show(name, b)
         return unified_diff(name, f"v{va.number}", data_a, f"v{vb.number}", data_b)
+
+
+def _table(model: type[BackupFile] | type[BackupVersion]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def build(runtime: Runtime) -> tuple[AccountService, BackupService]:
