@@ -342,7 +342,7 @@ def write_section(path: Path, section: str) -> None:
     if heading in text:
         start = text.index(heading)
         following = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+        text = text[:start] + section.rstrip("\n") + "\n" + (text[following:] if following != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
