@@ -243,7 +243,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         ):
             sockets.append(bind(address, name))
         await initialise(runtime)
-        removed = runtime.blobs.clean_tmp()
+        removed = runtime.clean_partial_uploads()
         if removed:
             log.warning("removed partial uploads left by an interrupted run", extra={"files": removed})
         client_cas = settings.tls.client_ca_files or [runtime.paths.pki.ca_cert]
