@@ -65,7 +65,9 @@ def test_kill_9_mid_upload_keeps_previous_version(tmp_path: Path, db_url: str) -
         srv.start()
         got = curl(_url(srv))
         assert (got.status, got.body) == (200, OLD)
-        assert not any((srv.data_dir / "blobs" / "backups" / "tmp").iterdir())  # the torn part was removed at start
+        assert not any(
+            (srv.data_dir / "blobs" / "backups" / "tmp").iterdir()
+        )  # the torn part was removed at start
         history = srv.cli("backups", "history", NAME).stdout
         assert " 1 " in history and " 2 " not in history
         assert any(
