@@ -30,11 +30,16 @@ from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
+from phonehome.fleet.service import FleetService
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
+from phonehome.updates import admin as updates_admin
+from phonehome.updates import phone as updates_phone
+from phonehome.updates.checkin import CheckInService
+from phonehome.updates.wiring import build_update_services
 
 log = logging.getLogger("phonehome")
 
@@ -45,15 +50,17 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin}
+    fleet = FleetService(runtime.db)
+    return {AdminService: admin, FleetService: fleet, **build_update_services(runtime, fleet)}
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return []
+    checkins = services[CheckInService]
+    return [lambda plane: updates_phone.routes(checkins, plane)]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return []
+    return [updates_admin.router]
 
 
 # -- the data directory -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
 from phonehome.runtime import Runtime
+from phonehome.updates import cli as updates_cli
 
 app = typer.Typer(
     name="phonehome",
@@ -24,6 +25,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(updates_cli.firmware_app, name="firmware")
+app.add_typer(updates_cli.rules_app, name="rules")
+app.add_typer(updates_cli.test_devices_app, name="test-devices")
+app.add_typer(updates_cli.devices_app, name="devices")
 
 
 @app.callback()
