@@ -46,12 +46,11 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
             ranges.append((max(0, size - suffix), size - 1))
             continue
         first = int(first_text)
-        last = int(last_text) if last_text else size - 1
-        if last < first:
+        if last_text and int(last_text) < first:
             return None
         if first >= size:
             continue
-        ranges.append((first, min(last, size - 1)))
+        ranges.append((first, min(int(last_text), size - 1) if last_text else size - 1))
     if not ranges or size == 0:
         raise RangeNotSatisfiable(f"bytes */{size}")
     return ranges

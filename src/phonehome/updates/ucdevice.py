@@ -150,14 +150,15 @@ def parse_xml(body: bytes) -> CheckIn:
 
 
 def parse_request(body: bytes, content_type: str = "") -> CheckIn:
-    """Decode a check-in body: form-encoded by content type, else XML."""
-    if not body.strip():
+    """Decode a check-in body: XML when it looks like XML (whatever the content type says), else a form."""
+    stripped = body.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    if not stripped:
         raise MalformedCheckIn("empty check-in body")
-    if "x-www-form-urlencoded" in content_type.lower() or not body.lstrip().startswith(b"<"):
-        if content_type.lower().startswith(("text/xml", "application/xml")):
-            raise MalformedCheckIn("malformed XML: the body is not XML")
-        return parse_form(body)
-    return parse_xml(body)
+    if stripped.startswith(b"<") or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return parse_xml(body)
+    if content_type.lower().startswith(("text/xml", "application/xml")):
+        raise MalformedCheckIn("malformed XML: the body is not XML")
+    return parse_form(body)
 
 
 # -- the response -------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-_VERSION = re.compile(r"^\d{1,9}(\.\d{1,9}){0,5}$")
-_PATTERN = re.compile(r"^\d{1,9}(\.\d{1,9}){0,5}(\.\*)?$|^\*$")
+_VERSION = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9}){0,5}$")
+_PATTERN = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9}){0,5}(\.\*)?$|^\*$")
 _FILTER = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_.-]*)\s*(>=|<=|==|=>|=<|!=|>|<|=)\s*(\S+)\s*$")
 
 

@@ -30,14 +30,17 @@ def build_cab(members: dict[str, bytes], *, compress: bool = True) -> bytes:
 
 def build_exe(*cabinets: bytes) -> bytes:
     """A stand-in for UCUpdates.exe: a PE-looking stub, then the cabinet(s), then trailing bytes."""
-    stub = b"MZ" + b"\x90" * 510 + b"This program cannot be run in DOS mode. MSCF but not a header" + b"\x00" * 64
+    stub = (
+        b"MZ"
+        + b"\x90" * 510
+        + b"This program cannot be run in DOS mode. MSCF but not a header"
+        + b"\x00" * 64
+    )
     return stub + b"".join(c + b"\x00" * 17 for c in cabinets)
 
 
 def manifest(entries: list[dict[str, str]]) -> bytes:
-    updates = "".join(
-        "<Update " + " ".join(f'{k}="{v}"' for k, v in e.items()) + "/>" for e in entries
-    )
+    updates = "".join("<Update " + " ".join(f'{k}="{v}"' for k, v in e.items()) + "/>" for e in entries)
     return f'<?xml version="1.0"?><Updates><Updates>{updates}</Updates></Updates>'.encode()
 
 
