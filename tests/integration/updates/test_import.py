@@ -122,7 +122,7 @@ async def test_add_approve_reset_prune(runtime: Runtime, tmp_path: Path) -> None
     pruned = await importer.prune(ACTOR)
     assert pruned.images == (f"{RULE}/3.5.6907.35",) and pruned.blobs == 3
     assert await counts(runtime) == (1, 3, 1, 3)
-    with pytest.raises(BadPackage, match="0 .nbt files"):
+    with pytest.raises(BadPackage, match=r"0 \.nbt files"):
         await importer.add_image(ACTOR, image_from_files(key, "9.9", loose[1:], None))
     async with runtime.db.session() as session:
         actions = [c.action for c in await list_changes(session, object_type="update_rule")]

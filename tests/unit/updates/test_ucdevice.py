@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
 
 import pytest
+from defusedxml import ElementTree as ET
 
 from phonehome.updates.ucdevice import (
     DEFAULT_TEMPLATE,
@@ -112,7 +112,7 @@ def test_update_response_names_files_and_directory_urls() -> None:
     assert values["FileName"] == "CPE.nbt" and values["SignatureFileName"] == "CPE.cat"
     assert "DescriptFile" not in values  # no description file: the element is left out
     assert values["BaseURL"] == "http://pool01.contoso.com" + base
-    assert values["ExternalBaseURL"].endswith(
+    assert str(values["ExternalBaseURL"]).endswith(
         "/DeviceUpdateFiles_Ext/UCPhone/Polycom/CX700/A/ENU/1.0.522.101/CPE"
     )
 
