@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.support.server import PhonehomeServer
@@ -25,3 +26,10 @@ def update_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phonehom
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture(scope="module")
+def admin(update_server: PhonehomeServer) -> Iterator[httpx.Client]:
+    """An admin REST client for the module's server (one token, issued once)."""
+    with update_server.admin_client() as client:
+        yield client

@@ -19,7 +19,9 @@ def checkin_body(mac: str, version: str, *, model: str = "CX700", serial: str = 
 
 
 def check_in(client: httpx.Client, url: str, mac: str, version: str, **kwargs: str) -> dict[str, str]:
-    response = client.post(url, content=checkin_body(mac, version, **kwargs), headers={"Content-Type": "text/xml"})
+    response = client.post(
+        url, content=checkin_body(mac, version, **kwargs), headers={"Content-Type": "text/xml"}
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/xml")
     root = ElementTree.fromstring(response.content)

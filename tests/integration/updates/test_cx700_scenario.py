@@ -38,8 +38,15 @@ def package_6907(tmp: Path) -> Path:
     # 1.0.199.123 "does not recognize builds greater than 1.0.522.*": 6907 installs from 522 on.
     files["updateInfo.xml"] = manifest(
         [
-            {"DeviceType": "UCPhone", "Brand": "Polycom", "Model": "CX700", "Revision": "A", "Locale": "ENU",
-             "Version": "3.5.6907.35", "MinimumVersion": "1.0.522.0"}
+            {
+                "DeviceType": "UCPhone",
+                "Brand": "Polycom",
+                "Model": "CX700",
+                "Revision": "A",
+                "Locale": "ENU",
+                "Version": "3.5.6907.35",
+                "MinimumVersion": "1.0.522.0",
+            }
         ]
     )
     path = tmp / "UCUpdates-6907.cab"
@@ -51,7 +58,7 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def test_cx700_upgrade_scenario(update_server: PhonehomeServer, tmp_path: Path) -> None:
+def test_cx700_upgrade_scenario(update_server: PhonehomeServer, admin: httpx.Client, tmp_path: Path) -> None:
     srv = update_server
     curl = require_binary("curl")
     srv.cli("firmware", "import", str(package_522(tmp_path)))
@@ -59,7 +66,6 @@ def test_cx700_upgrade_scenario(update_server: PhonehomeServer, tmp_path: Path) 
     srv.cli("firmware", "import", str(package_6907(tmp_path)))
     srv.cli("test-devices", "add", "--mac", TANJAY01.replace("-", ":").lower())
     srv.cli("test-devices", "add", "--serial", "SN_TEST_2", "--site", "Redmond")
-    admin = srv.admin_client()
     [rule] = admin.get("/api/v1/updates/rules").json()
     assert (rule["approved_version"], rule["pending_version"]) == ("1.0.522.101", "3.5.6907.35")
 
@@ -71,7 +77,10 @@ def test_cx700_upgrade_scenario(update_server: PhonehomeServer, tmp_path: Path) 
         # On 522: the test devices (by MAC, and by serial in their site) get 6907.35; others nothing.
         answer = check_in(phone, url, TANJAY01, "1.0.522.101")
         assert offered(answer) == "3.5.6907.35"
-        assert offered(check_in(phone, url, "00-04-F2-00-00-09", "1.0.522.101", serial="SN_TEST_2")) == "3.5.6907.35"
+        assert (
+            offered(check_in(phone, url, "00-04-F2-00-00-09", "1.0.522.101", serial="SN_TEST_2"))
+            == "3.5.6907.35"
+        )
         assert check_in(phone, url, OTHER, "1.0.522.101")["NumOfFiles"] == "0"
         assert answer["FileName"] == "CPE.nbt" and answer["SignatureFileName"] == "CPE.cat"
         assert answer["DescriptFile"] == "CPE_desc.xml"
@@ -124,7 +133,11 @@ def test_cx700_upgrade_scenario(update_server: PhonehomeServer, tmp_path: Path) 
     assert len(records) == 12
     first = records[0]
     assert (first.user_host_address, first.device_type, first.mac, first.vendor, first.model) == (
-        "127.0.0.1", "UCPhone", OLD, "Polycom", "CX700"
+        "127.0.0.1",
+        "UCPhone",
+        OLD,
+        "Polycom",
+        "CX700",
     )
     assert [(m.filename, m.version) for m in first.request_modules] == [("CPE.nbt", "1.0.199.123")]
     assert [(m.filename, m.signature_filename, m.version) for m in first.response_modules] == [
@@ -135,7 +148,9 @@ def test_cx700_upgrade_scenario(update_server: PhonehomeServer, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("layout", ["/RequestHandler/Files", "/DeviceUpdateFiles_Int"])
-def test_ranges_and_conditionals_with_curl(update_server: PhonehomeServer, tmp_path: Path, layout: str) -> None:
+def test_ranges_and_conditionals_with_curl(
+    update_server: PhonehomeServer, tmp_path: Path, layout: str
+) -> None:
     curl = require_binary("curl")
     srv = update_server
     srv.cli("firmware", "import", str(package_522(tmp_path)))
