@@ -28,6 +28,7 @@ from fastapi import APIRouter
 from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
+from phonehome.admin.web import Ui, make_ui
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.fleet.service import FleetService
@@ -61,6 +62,11 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
     return [updates_admin.router]
+
+
+def admin_ui(services: dict[type[Any], Any]) -> Ui:
+    """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
+    return make_ui(extra_template_dirs=[], nav=[])
 
 
 # -- the data directory -------------------------------------------------------------------------------
@@ -182,6 +188,13 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     runtime = Runtime.create(settings)
     sockets: list[socket.socket] = []
     try:
+        # Ports first: a busy port fails the start before anything is written to the data dir.
+        for address, name in (
+            (settings.http_listen, "http"),
+            (settings.https_listen, "https"),
+            (settings.admin_listen, "admin"),
+        ):
+            sockets.append(bind(address, name))
         await initialise(runtime)
         removed = runtime.blobs.clean_tmp()
         if removed:
@@ -190,11 +203,6 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         tls = ServerTls(
             runtime.paths.pki.server_cert, runtime.paths.pki.server_key, client_cas, settings.tls.min_version
         )
-        sockets = [
-            bind(settings.http_listen, "http"),
-            bind(settings.https_listen, "https"),
-            bind(settings.admin_listen, "admin"),
-        ]
         await _run(runtime, tls, sockets, ready)
     finally:
         for sock in sockets:
@@ -226,7 +234,9 @@ async def _run(
         ).start()
         runners.append(runner)
 
-    admin_app = create_admin_app(runtime, services, admin_routers(services), reload_tls=tls.reload)
+    admin_app = create_admin_app(
+        runtime, services, admin_routers(services), reload_tls=tls.reload, ui=admin_ui(services)
+    )
     admin_server = _EmbeddedUvicorn(
         uvicorn.Config(
             admin_app,

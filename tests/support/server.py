@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -129,3 +130,11 @@ class PhonehomeServer:
             except json.JSONDecodeError:
                 continue
         return lines
+
+
+def tls_context(ca_file: Path, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
+    """A client context trusting ``ca_file``, optionally presenting a client certificate."""
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    if cert is not None:
+        ctx.load_cert_chain(str(cert), str(key) if key else None)
+    return ctx
