@@ -208,6 +208,31 @@ def test_admin_api_refusals(srv: PhonehomeServer, admin: httpx.Client) -> None:
     assert {(i["name"], i["version"]) for i in listed} == {(CX700, "1.0.522.101"), ("OCInterim/ENU", "0")}
 
 
+def test_cli_lists_and_refusals(srv: PhonehomeServer, tmp_path: Path) -> None:
+    srv.env["COLUMNS"] = "250"  # Rich tables: no truncated MACs
+    hostile = Path("/work/shared/testdata/cab/hostile/dirwalk-vulns.cab")
+    if hostile.exists():
+        refused = srv.cli("firmware", "import", str(hostile), check=False)
+        assert refused.returncode == 2
+        assert refused.stderr.strip().splitlines() == [
+            "phonehome: error: dirwalk-vulns.cab: corrupt cabinet: No CFDATA blocks"
+        ]
+    bad = srv.cli("test-devices", "add", "--mac", "00-04", check=False)
+    assert bad.returncode == 2 and "not a MAC address" in bad.stderr
+    assert "1.0.522.101" in srv.cli("rules", "list").stdout
+    assert "OCInterim/ENU" in srv.cli("firmware", "list").stdout
+    srv.cli("test-devices", "add", "--serial", "SN-9", "--site", "Redmond")
+    assert "SN-9" in srv.cli("test-devices", "list").stdout
+    srv.cli("test-devices", "remove", "--serial", "SN-9", "--site", "Redmond")
+    assert "SN-9" not in srv.cli("test-devices", "list").stdout
+    gone = srv.cli("test-devices", "remove", "--serial", "SN-9", check=False)
+    assert gone.returncode == 4 and "no test device SN-9" in gone.stderr
+    # 00-04-F2-22-22-22 (CX9999) has no rule; 00-04-F2-11-11-11 was seen on 1.0.199.123, behind 522.
+    behind = srv.cli("devices", "list", "--behind").stdout
+    assert "00-04-F2-11-11-11" in behind and "00-04-F2-22-22-22" not in behind
+    assert "00-04-F2-22-22-22" in srv.cli("devices", "list", "--model", "CX9999").stdout
+
+
 def test_remove_rule_then_prune(srv: PhonehomeServer, admin: httpx.Client) -> None:
     assert admin.delete(f"/api/v1/updates/rules/{CX700}").status_code == 204
     assert admin.delete(f"/api/v1/updates/rules/{CX700}").status_code == 404
