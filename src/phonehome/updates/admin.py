@@ -10,12 +10,14 @@ from pydantic import BaseModel
 
 from phonehome.admin.deps import AdminActor, current_admin, get_service
 from phonehome.fleet.service import DeviceView
+from phonehome.updates.checkin import CheckInService
 from phonehome.updates.importer import FirmwareImporter, PruneResult
 from phonehome.updates.service import RuleView, TestDeviceView, UpdateService
 
 router = APIRouter(prefix="/api/v1/updates", tags=["updates"])
 Updates = Annotated[UpdateService, Depends(get_service(UpdateService))]
 Importer = Annotated[FirmwareImporter, Depends(get_service(FirmwareImporter))]
+CheckIns = Annotated[CheckInService, Depends(get_service(CheckInService))]
 SignedIn = [Depends(current_admin)]
 
 
@@ -79,6 +81,14 @@ class ImageOut(BaseModel):
     min_from: str | None
     size: int
     imported_at: dt.datetime
+
+
+class SampleOut(BaseModel):
+    model_key: str
+    received_at: dt.datetime
+    content_type: str
+    user_agent: str
+    body: str  # UTF-8, undecodable bytes replaced
 
 
 class PruneOut(BaseModel):
@@ -149,3 +159,18 @@ async def list_firmware(importer: Importer) -> list[ImageOut]:
 @router.post("/firmware/prune", response_model=PruneOut)
 async def prune_firmware(importer: Importer, actor: AdminActor) -> PruneResult:
     return await importer.prune(actor)
+
+
+@router.get("/checkin-samples", response_model=list[SampleOut], dependencies=SignedIn)
+async def checkin_samples(checkins: CheckIns, model: str | None = None, limit: int = 100) -> list[SampleOut]:
+    """Raw ucdevice.upx bodies, a bounded number per Vendor/Model: what a real phone really sends."""
+    return [
+        SampleOut(
+            model_key=s.model_key,
+            received_at=s.received_at,
+            content_type=s.content_type,
+            user_agent=s.user_agent,
+            body=s.body.decode("utf-8", errors="replace"),
+        )
+        for s in await checkins.samples(model, min(limit, 1000))
+    ]

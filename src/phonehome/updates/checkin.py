@@ -277,6 +277,14 @@ class CheckInService:
         )
         await asyncio.to_thread(self.audit_file.write, record)
 
+    async def samples(self, model: str | None = None, limit: int = 100) -> list[CheckInSample]:
+        """The raw check-in bodies kept for capture analysis, newest first."""
+        async with self.db.session() as session:
+            query = select(CheckInSample).order_by(CheckInSample.id.desc()).limit(limit)
+            if model:
+                query = query.where(CheckInSample.model_key == model.lower())
+            return list(await session.scalars(query))
+
     # -- downloads -----------------------------------------------------------------------------
 
     async def locate(self, tail: str) -> StoredFile:

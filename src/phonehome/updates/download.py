@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from aiohttp import hdrs, web
 
+from phonehome.blobs import BlobNotFound
 from phonehome.updates import ranges
 
 _CHUNK = 256 * 1024
@@ -67,7 +68,7 @@ async def send_file(request: web.Request, stored: StoredFile, *, sendfile: bool)
     response.content_length = last - first + 1
     if wanted:
         response.headers[hdrs.CONTENT_RANGE] = ranges.content_range(first, last, stored.size)
-    fobj = await asyncio.to_thread(stored.path.open, "rb")
+    fobj = await _open(stored)
     try:
         await response.prepare(request)
         if request.method != hdrs.METH_HEAD and last >= first:
@@ -79,6 +80,14 @@ async def send_file(request: web.Request, stored: StoredFile, *, sendfile: bool)
     finally:
         await asyncio.to_thread(fobj.close)
     return response
+
+
+async def _open(stored: StoredFile) -> BinaryIO:
+    try:
+        return await asyncio.to_thread(stored.path.open, "rb")
+    except FileNotFoundError:
+        # The row is there, the blob is not: a damaged data dir; say so instead of a bare 500.
+        raise BlobNotFound(f"{stored.name}: the file is missing from the store") from None
 
 
 async def _copy(response: web.StreamResponse, fobj: BinaryIO, offset: int, count: int) -> None:
@@ -114,7 +123,7 @@ async def _send_multipart(
     response.content_length = length
     await response.prepare(request)
     if request.method != hdrs.METH_HEAD:
-        fobj = await asyncio.to_thread(stored.path.open, "rb")
+        fobj = await _open(stored)
         try:
             for index, ((first, last), head) in enumerate(zip(wanted, heads, strict=True)):
                 await response.write((b"\r\n" if index else b"") + head)

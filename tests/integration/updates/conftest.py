@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.support.pg import fresh_database
 from tests.support.server import PhonehomeServer
 
 CONFIG = """
@@ -16,16 +18,25 @@ sites = { Redmond = ["127.0.0.0/8"] }
 
 
 @pytest.fixture(scope="module")
-def update_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhonehomeServer]:
-    """One phonehome for a module's scenario, with a client version filter and a site for 127/8."""
+def update_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PhonehomeServer]:
+    """One phonehome for a module's scenario, with a client version filter and a site for 127/8.
+
+    A module with ``DATABASE = "postgresql"`` gets a fresh PostgreSQL database, else SQLite.
+    """
     data = tmp_path_factory.mktemp("updates") / "data"
     data.mkdir()
     (data / "phonehome.toml").write_text(CONFIG)
-    server = PhonehomeServer(data).start()
-    try:
-        yield server
-    finally:
-        server.kill()
+    with contextlib.ExitStack() as stack:
+        db_url = None
+        if getattr(request.module, "DATABASE", "sqlite") == "postgresql":
+            db_url = stack.enter_context(fresh_database())
+        server = PhonehomeServer(data, db_url=db_url).start()
+        try:
+            yield server
+        finally:
+            server.kill()
 
 
 @pytest.fixture(scope="module")

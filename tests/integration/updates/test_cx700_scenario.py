@@ -21,6 +21,8 @@ from tests.integration.updates.phones import TANJAY01, check_in, offered
 from tests.support.peers import require_binary
 from tests.support.server import PhonehomeServer
 
+# The scenario runs on PostgreSQL; test_phone_edges runs the same server on SQLite.
+DATABASE = "postgresql"
 CHECKIN = "/RequestHandler/ucdevice.upx"
 OTHER = "00-04-F2-00-00-01"
 OLD = "00-04-F2-00-00-02"
