@@ -132,7 +132,9 @@ class CheckInService:
             checkin.user_id,
             site,
         )
-        clients = {checkin.device_type.lower(), request.user_agent.split("/", 1)[0].strip().lower()} - {""}
+        # A check-in without a device type is a phone (the rule lookup assumes UCPhone too).
+        device_type = (checkin.device_type or "UCPhone").lower()
+        clients = {device_type, request.user_agent.split("/", 1)[0].strip().lower()} - {""}
         refusal = filter_refusal(self.filters, clients, checkin.current_version)
         if refusal:
             await self.fleet.record(sighting, now)

@@ -121,15 +121,15 @@ async def _send_multipart(
     response = web.StreamResponse(status=206, headers=headers)
     response.headers[hdrs.CONTENT_TYPE] = f"multipart/byteranges; boundary={boundary}"
     response.content_length = length
-    await response.prepare(request)
-    if request.method != hdrs.METH_HEAD:
-        fobj = await _open(stored)
-        try:
+    fobj = await _open(stored)
+    try:
+        await response.prepare(request)
+        if request.method != hdrs.METH_HEAD:
             for index, ((first, last), head) in enumerate(zip(wanted, heads, strict=True)):
                 await response.write((b"\r\n" if index else b"") + head)
                 await _copy(response, fobj, first, last - first + 1)
             await response.write(tail)
-        finally:
-            await asyncio.to_thread(fobj.close)
+    finally:
+        await asyncio.to_thread(fobj.close)
     await response.write_eof()
     return response
