@@ -42,5 +42,7 @@ def update_server(
 @pytest.fixture(scope="module")
 def admin(update_server: PhonehomeServer) -> Iterator[httpx.Client]:
     """An admin REST client for the module's server (one token, issued once)."""
-    with update_server.admin_client() as client:
+    update_server.cli("admin", "add-user", "admin", "--password", "correct horse battery")
+    token = update_server.cli("admin", "token", "admin").stdout.strip()
+    with update_server.admin_client(token) as client:
         yield client

@@ -66,8 +66,8 @@ def test_cx700_upgrade_scenario(update_server: PhonehomeServer, admin: httpx.Cli
     srv.cli("firmware", "import", str(package_522(tmp_path)))
     srv.cli("rules", "approve", CX700)
     srv.cli("firmware", "import", str(package_6907(tmp_path)))
-    srv.cli("test-devices", "add", "--mac", TANJAY01.replace("-", ":").lower())
-    srv.cli("test-devices", "add", "--serial", "SN_TEST_2", "--site", "Redmond")
+    for device in ({"mac": TANJAY01.replace("-", ":").lower()}, {"serial": "SN_TEST_2", "site": "Redmond"}):
+        assert admin.post("/api/v1/updates/test-devices", json=device).status_code == 201
     [rule] = admin.get("/api/v1/updates/rules").json()
     assert (rule["approved_version"], rule["pending_version"]) == ("1.0.522.101", "3.5.6907.35")
 
@@ -149,13 +149,17 @@ def test_cx700_upgrade_scenario(update_server: PhonehomeServer, admin: httpx.Cli
     assert records[-1].request_modules[0].version == "1.0.522.101"
 
 
+@pytest.fixture(scope="module")
+def imported_522(update_server: PhonehomeServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+    update_server.cli("firmware", "import", str(package_522(tmp_path_factory.mktemp("pkg"))))
+
+
 @pytest.mark.parametrize("layout", ["/RequestHandler/Files", "/DeviceUpdateFiles_Int"])
 def test_ranges_and_conditionals_with_curl(
-    update_server: PhonehomeServer, tmp_path: Path, layout: str
+    update_server: PhonehomeServer, imported_522: None, tmp_path: Path, layout: str
 ) -> None:
     curl = require_binary("curl")
     srv = update_server
-    srv.cli("firmware", "import", str(package_522(tmp_path)))
     data = image_files("1.0.522.101", SIZE)[f"{CX700}/1.0.522.101/CPE/CPE.nbt"]
     url = f"{srv.http}{layout}/{CX700}/1.0.522.101/CPE/CPE.nbt"
     etag = f'"{sha(data)}"'
