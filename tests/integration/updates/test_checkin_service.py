@@ -6,13 +6,17 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from phonehome.changelog import Actor
 from phonehome.config import Settings, UpdatesSettings
 from phonehome.fleet.service import FleetService
+from phonehome.http.phone import create_phone_app
 from phonehome.runtime import Runtime
+from phonehome.updates import phone
 from phonehome.updates.auditlog import AuditRecord, parse_records
 from phonehome.updates.cab import Member
 from phonehome.updates.checkin import AuditFile, CheckInRequest, CheckInService
@@ -102,3 +106,19 @@ def test_audit_file_rotates_daily(tmp_path: Path) -> None:
     files = sorted(p.name for p in (tmp_path / "logs").iterdir())
     assert files == ["RequestHandlerAuditLog_FE01_20261124.log", "RequestHandlerAuditLog_FE01_20261125.log"]
     assert len(parse_records((tmp_path / "logs" / files[1]).read_text())) == 2
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_anonymous_external_switch(runtime: Runtime, anonymous: bool) -> None:
+    """The external routes over a real socket; no client certificate is presented."""
+    settings = SETTINGS.model_copy(update={"anonymous_external": anonymous})
+    fleet = FleetService(runtime.db)
+    checkins = CheckInService(
+        runtime.db, runtime.blobs, settings, fleet, AuditFile(runtime.paths.logs, "FE01")
+    )
+    app = create_phone_app(runtime, "external", [lambda plane: phone.routes(checkins, plane)])
+    async with TestServer(app, host="127.0.0.1") as server, httpx.AsyncClient(timeout=30) as client:
+        url = str(server.make_url("/RequestHandlerExt/ucdevice.upx"))
+        response = await client.post(url, content=checkin_body("00-04-F2-00-00-07", "1.0.199.123"))
+    assert response.status_code == (200 if anonymous else 401)
+    assert (await fleet.list() != []) is anonymous
