@@ -70,6 +70,35 @@ async def _find(session: AsyncSession, mac: str | None, serial: str | None) -> D
     return None
 
 
+async def record_sighting(session: AsyncSession, sighting: Sighting, now: dt.datetime) -> DeviceView:
+    """Upsert a device inside the caller's transaction (a check-in records it with its decision).
+
+    Two first contacts of one device at once make the later commit fail with IntegrityError; callers
+    retry the transaction once, which then finds the row.
+    """
+    if not sighting.mac and not sighting.serial:
+        raise ValueError("a sighting needs a MAC address or a serial number")
+    device = await _find(session, sighting.mac, sighting.serial)
+    if device is None:
+        device = Device(first_seen=now)
+        session.add(device)
+    device.last_seen = now
+    if sighting.mac:
+        device.mac = sighting.mac
+    if sighting.serial:
+        device.serial = sighting.serial
+    for name in ("device_type", "brand", "model", "revision", "locale", "version", "ip", "site"):
+        value = getattr(sighting, name)
+        if value:
+            setattr(device, name, value[:64])
+    if sighting.user:
+        device.user = sighting.user[:256]
+    if sighting.last_offer is not None:
+        device.last_offer = sighting.last_offer
+    await session.flush()
+    return _view(device)
+
+
 class FleetService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -85,33 +114,7 @@ class FleetService:
 
     async def _record(self, sighting: Sighting, now: dt.datetime) -> DeviceView:
         async with self.db.session() as session:
-            device = await _find(session, sighting.mac, sighting.serial)
-            if device is None:
-                device = Device(first_seen=now)
-                session.add(device)
-            device.last_seen = now
-            if sighting.mac:
-                device.mac = sighting.mac
-            if sighting.serial:
-                device.serial = sighting.serial
-            for name in (
-                "device_type",
-                "brand",
-                "model",
-                "revision",
-                "locale",
-                "version",
-                "ip",
-                "user",
-                "site",
-            ):
-                value = getattr(sighting, name)
-                if value:
-                    setattr(device, name, value[:64] if name != "user" else value[:256])
-            if sighting.last_offer is not None:
-                device.last_offer = sighting.last_offer
-            await session.flush()
-            return _view(device)
+            return await record_sighting(session, sighting, now)
 
     async def list(
         self, *, model: str | None = None, brand: str | None = None, limit: int = 10000

@@ -14,13 +14,14 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phonehome.blobs import BlobStore
 from phonehome.config import UpdatesSettings
 from phonehome.db import Database, utcnow
 from phonehome.fleet.identity import try_mac, try_serial
-from phonehome.fleet.service import FleetService, Sighting
+from phonehome.fleet.service import FleetService, Sighting, record_sighting
 from phonehome.updates import auditlog, ucdevice
 from phonehome.updates.decide import Decision, Image, decide
 from phonehome.updates.download import StoredFile
@@ -117,7 +118,6 @@ class CheckInService:
         if not mac and not serial:
             await self._audit(now, request.remote, checkin, ())
             raise MissingIdentity()
-        await self._sample(checkin, request)
         site = site_of(self.settings.sites, request.remote)
         sighting = Sighting(
             mac,
@@ -136,14 +136,26 @@ class CheckInService:
         device_type = (checkin.device_type or "UCPhone").lower()
         clients = {device_type, request.user_agent.split("/", 1)[0].strip().lower()} - {""}
         refusal = filter_refusal(self.filters, clients, checkin.current_version)
+        files: tuple[ucdevice.OfferedFile, ...] = ()
+        for attempt in (1, 2):
+            try:
+                # One transaction: the sample, the decision and the inventory row agree.
+                async with self.db.session() as session:
+                    await self._sample(session, checkin, request)
+                    if refusal:
+                        await record_sighting(session, sighting, now)
+                    else:
+                        decision, image = await self._decide(session, checkin, mac, serial, site)
+                        files = self._offer(image, request) if image is not None and decision.version else ()
+                        offer = decision.version or ""
+                        await record_sighting(session, replace(sighting, last_offer=offer), now)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
         if refusal:
-            await self.fleet.record(sighting, now)
             await self._audit(now, request.remote, checkin, ())
             raise ClientVersionRefused(refusal)
-        async with self.db.session() as session:
-            decision, image = await self._decide(session, checkin, mac, serial, site)
-        files = self._offer(image, request) if image is not None and decision.version else ()
-        await self.fleet.record(replace(sighting, last_offer=decision.version or ""), now)
         await self._audit(now, request.remote, checkin, files)
         version = self.settings.server_version
         xml = ucdevice.render_response(ucdevice.Reply(files, now, version, version), self.template)
@@ -226,29 +238,30 @@ class CheckInService:
             ),
         )
 
-    async def _sample(self, checkin: ucdevice.CheckIn, request: CheckInRequest) -> None:
+    async def _sample(
+        self, session: AsyncSession, checkin: ucdevice.CheckIn, request: CheckInRequest
+    ) -> None:
         limit = self.settings.sample_bodies_per_model
         if limit <= 0:
             return
         model_key = f"{checkin.vendor}/{checkin.model}".lower()[:200]
-        async with self.db.session() as session:
-            have = await session.scalar(
-                select(func.count()).select_from(CheckInSample).where(CheckInSample.model_key == model_key)
-            )
-            if have and have >= limit:
+        have = await session.scalar(
+            select(func.count()).select_from(CheckInSample).where(CheckInSample.model_key == model_key)
+        )
+        if have and have >= limit:
+            return
+        if not have:
+            models = await session.scalar(select(func.count(func.distinct(CheckInSample.model_key))))
+            if models and models >= self.settings.sample_models:
                 return
-            if not have:
-                models = await session.scalar(select(func.count(func.distinct(CheckInSample.model_key))))
-                if models and models >= self.settings.sample_models:
-                    return
-            session.add(
-                CheckInSample(
-                    model_key=model_key,
-                    content_type=request.content_type[:200],
-                    user_agent=request.user_agent[:300],
-                    body=request.body,
-                )
+        session.add(
+            CheckInSample(
+                model_key=model_key,
+                content_type=request.content_type[:200],
+                user_agent=request.user_agent[:300],
+                body=request.body,
             )
+        )
 
     async def _audit(
         self,
