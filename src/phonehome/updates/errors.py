@@ -36,7 +36,7 @@ class BadIdentifier(BadRequest):
 
 
 class ExternalCheckInNeedsCredential(Unauthorized):
-    """External check-ins need a client certificate (or set updates.anonymous_external)."""
+    """External check-ins need a client certificate or device credentials."""
 
 
 class ClientVersionRefused(Forbidden):

@@ -7,8 +7,11 @@ External (HTTPS): ``/RequestHandlerExt/ucdevice.upx``, ``/DeviceUpdateFiles_Ext/
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
+from phonehome.backups.basic_auth import MalformedAuthorization, NotBasic, parse_authorization
 from phonehome.http.middleware import peer_identity, set_device
 from phonehome.http.phone import Plane
 from phonehome.updates.checkin import STORE_PREFIXES, CheckInRequest, CheckInService
@@ -17,6 +20,9 @@ from phonehome.updates.errors import CheckInTooLarge, ExternalCheckInNeedsCreden
 
 MAX_CHECKIN_BODY = 64 * 1024
 _XML = "text/xml"
+REALM = "phonehome device update"
+# (user, password, source address) → raises Unauthorized / TooManyRequests unless they are good.
+DeviceAuthenticator = Callable[[str, str, str | None], Awaitable[object]]
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -32,7 +38,10 @@ async def _read_body(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
-def routes(service: CheckInService, plane: Plane) -> list[web.RouteDef]:
+def routes(
+    service: CheckInService, plane: Plane, authenticate: DeviceAuthenticator | None = None
+) -> list[web.RouteDef]:
+    """``authenticate`` checks Basic device credentials (the backups slice's device accounts)."""
     external = plane == "external"
     settings = service.settings
 
@@ -50,8 +59,11 @@ def routes(service: CheckInService, plane: Plane) -> list[web.RouteDef]:
         # OCS 2007 R2 closed anonymous external access; anonymous_external reopens it for old phones.
         # Device credentials: today a client certificate the HTTPS listener verified.
         if external and not settings.anonymous_external and peer_identity(request) is None:
-            await service.refuse(describe(request))
-            raise ExternalCheckInNeedsCredential()
+            try:
+                await device_credentials(request)
+            except Exception:
+                await service.refuse(describe(request))
+                raise
         try:
             body = await _read_body(request)
         except CheckInTooLarge:
@@ -61,6 +73,17 @@ def routes(service: CheckInService, plane: Plane) -> list[web.RouteDef]:
         if device:
             set_device(request, device)
         return web.Response(body=xml, content_type=_XML, charset="utf-8")
+
+    async def device_credentials(request: web.Request) -> None:
+        header = request.headers.get("Authorization")
+        realm = REALM if authenticate is not None else None
+        if authenticate is None or header is None:
+            raise ExternalCheckInNeedsCredential(realm=realm)
+        try:
+            credentials = parse_authorization(header)
+        except (NotBasic, MalformedAuthorization) as exc:
+            raise ExternalCheckInNeedsCredential(str(exc), realm=realm) from exc
+        await authenticate(credentials.user, credentials.password, request.remote)
 
     async def status(request: web.Request) -> web.Response:
         return web.Response(body=await service.status(), content_type=_XML, charset="utf-8")

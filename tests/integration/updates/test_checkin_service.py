@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from phonehome.backups.accounts import AccountService
 from phonehome.changelog import Actor
 from phonehome.config import Settings, UpdatesSettings
 from phonehome.fleet.service import FleetService
@@ -122,3 +123,28 @@ async def test_anonymous_external_switch(runtime: Runtime, anonymous: bool) -> N
         response = await client.post(url, content=checkin_body("00-04-F2-00-00-07", "1.0.199.123"))
     assert response.status_code == (200 if anonymous else 401)
     assert (await fleet.list() != []) is anonymous
+
+
+async def test_external_check_in_with_device_credentials(runtime: Runtime) -> None:
+    """Basic credentials of a device account (the backups slice's accounts) admit an external check-in."""
+    accounts = AccountService(runtime.db, runtime.settings.backups)
+    await accounts.add(ACTOR, "4711", "correct horse battery")
+    fleet = FleetService(runtime.db)
+    checkins = CheckInService(
+        runtime.db, runtime.blobs, SETTINGS, fleet, AuditFile(runtime.paths.logs, "FE01")
+    )
+    routes = [lambda plane: phone.routes(checkins, plane, accounts.authenticate_device)]
+    app = create_phone_app(runtime, "external", routes)
+    body = checkin_body("00-04-F2-00-00-08", "1.0.199.123")
+    async with TestServer(app, host="127.0.0.1") as server, httpx.AsyncClient(timeout=30) as client:
+        url = str(server.make_url("/RequestHandlerExt/ucdevice.upx"))
+        good = await client.post(url, content=body, auth=("4711", "correct horse battery"))
+        wrong = await client.post(url, content=body, auth=("4711", "wrong"))
+        none = await client.post(url, content=body)
+        bearer = await client.post(url, content=body, headers={"Authorization": "Bearer x"})
+    assert good.status_code == 200 and "<NumOfFiles>0</NumOfFiles>" in good.text
+    assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
+    assert none.status_code == 401 and none.headers["WWW-Authenticate"].startswith('Basic realm="phonehome')
+    assert bearer.status_code == 401 and "use Basic" in bearer.text
+    assert [d.mac for d in await fleet.list()] == ["00-04-F2-00-00-08"]
+    assert len(parse_records(next(runtime.paths.logs.glob("RequestHandler*")).read_text())) == 4
