@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from sqlalchemy import func, or_, select
@@ -23,6 +22,7 @@ from phonehome.db import Database, utcnow
 from phonehome.fleet.identity import try_mac, try_serial
 from phonehome.fleet.service import FleetService, Sighting, record_sighting
 from phonehome.updates import auditlog, ucdevice
+from phonehome.updates.auditfile import AuditFile
 from phonehome.updates.decide import Decision, Image, decide
 from phonehome.updates.download import StoredFile
 from phonehome.updates.errors import (
@@ -53,28 +53,6 @@ class CheckInRequest:
     body: bytes
     content_type: str = ""
     user_agent: str = ""
-
-
-class AuditFile:
-    """``RequestHandlerAuditLog_<server>_<YYYYMMDD>.log`` under the logs dir; a new file each UTC day."""
-
-    def __init__(self, directory: Path, server: str) -> None:
-        self.directory = directory
-        self.server = server
-        self._lock = threading.Lock()
-
-    def path(self, day: dt.date) -> Path:
-        return self.directory / auditlog.file_name(self.server, day)
-
-    def write(self, record: auditlog.AuditRecord) -> None:
-        line = auditlog.render_record(record)
-        with self._lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.path(record.time.astimezone(dt.UTC).date())
-            with path.open("a", encoding="utf-8", newline="") as fh:
-                if fh.tell() == 0:
-                    fh.write(auditlog.render_header())
-                fh.write(line)
 
 
 class CheckInService:

@@ -9,8 +9,9 @@ from phonehome.errors import ConfigError
 from phonehome.fleet.service import FleetService
 from phonehome.runtime import Runtime
 from phonehome.updates import ucdevice
+from phonehome.updates.auditfile import AuditFile
 from phonehome.updates.cab import default_cabextract
-from phonehome.updates.checkin import AuditFile, CheckInService
+from phonehome.updates.checkin import CheckInService
 from phonehome.updates.importer import FirmwareImporter
 from phonehome.updates.service import UpdateService
 from phonehome.updates.versions import FilterRule, VersionError

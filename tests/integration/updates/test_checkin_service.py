@@ -18,9 +18,10 @@ from phonehome.fleet.service import FleetService
 from phonehome.http.phone import create_phone_app
 from phonehome.runtime import Runtime
 from phonehome.updates import phone
+from phonehome.updates.auditfile import AuditFile
 from phonehome.updates.auditlog import AuditRecord, parse_records
 from phonehome.updates.cab import Member
-from phonehome.updates.checkin import AuditFile, CheckInRequest, CheckInService
+from phonehome.updates.checkin import CheckInRequest, CheckInService
 from phonehome.updates.importer import FirmwareImporter
 from phonehome.updates.models import CheckInSample
 from phonehome.updates.package import Package, interpret
