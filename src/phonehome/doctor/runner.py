@@ -184,7 +184,8 @@ class Walker:
     def update_dns(self, step: Step) -> Result:
         answers = self.ask(step)
         server_ip = self.o.server_ip or self.pool_ip  # the guide: ucupdates-r2 → the pool's address
-        result = verdict.update_name(step, self.o.site, answers, self.diagnose(step, answers), server_ip)
+        diagnosis = self.diagnose(step, answers)
+        result = verdict.update_name(step, self.o.site, answers, diagnosis, server_ip, self.o.hints)
         winner = verdict.first(answers)
         if winner is not None:
             self.update = (winner.query.name, winner.records[0].host)
@@ -291,7 +292,7 @@ class Walker:
         return verdict_web.certprov(step, self.http("POST", CERTPROV, body, **headers), self.ca)
 
     def exchange(self, step: Step) -> Result:
-        return verdict.exchange(step, self.ask(step))
+        return verdict.exchange(step, self.ask(step), self.o.hints)
 
 
 def _is_address(host: str) -> bool:
