@@ -15,6 +15,7 @@ from phonehome.cli_support import GlobalOptions, console, fail, options
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
 from phonehome.runtime import Runtime
+from phonehome.sim import cli as sim_cli
 
 app = typer.Typer(
     name="phonehome",
@@ -24,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin_cli.app, name="admin")
+app.command(name="simulate")(sim_cli.simulate)
 
 
 @app.callback()
