@@ -1,0 +1,51 @@
+"""Run benchmark rows and append their results to bench/results/<date>.jsonl (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from harness import ROOT, machine
+from rows import p1_download, p2_check_in, p3_boot_storm
+
+ROWS = ("p1", "p2", "p3")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("rows", nargs="*", default=list(ROWS), choices=ROWS)
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="measured window of P1/P2 (after 2 s warm-up)"
+    )
+    parser.add_argument("--phones", type=int, default=20_000, help="P3 fleet size")
+    parser.add_argument("--storm", type=float, default=60.0, help="P3 boot storm window, seconds")
+    parser.add_argument("--p3-server", choices=["phonehome", "nginx"], default="phonehome")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    out = args.out / f"{now:%Y-%m-%d}.jsonl"
+    for row in args.rows:
+        if row == "p1":
+            result = p1_download(args.seconds)
+        elif row == "p2":
+            result = p2_check_in(args.seconds)
+        else:
+            result = p3_boot_storm(args.phones, args.storm, args.p3_server)
+        record = {
+            "at": now.isoformat(timespec="seconds"),
+            "argv": sys.argv[1:],
+            "machine": machine(),
+            **result,
+        }
+        with out.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
