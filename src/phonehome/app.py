@@ -28,6 +28,7 @@ from fastapi import APIRouter
 from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
+from phonehome.admin.web import Ui, make_ui
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
@@ -54,6 +55,11 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
     return []
+
+
+def admin_ui(services: dict[type[Any], Any]) -> Ui:
+    """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
+    return make_ui(extra_template_dirs=[], nav=[])
 
 
 # -- the data directory -------------------------------------------------------------------------------
@@ -221,7 +227,9 @@ async def _run(
         ).start()
         runners.append(runner)
 
-    admin_app = create_admin_app(runtime, services, admin_routers(services), reload_tls=tls.reload)
+    admin_app = create_admin_app(
+        runtime, services, admin_routers(services), reload_tls=tls.reload, ui=admin_ui(services)
+    )
     admin_server = _EmbeddedUvicorn(
         uvicorn.Config(
             admin_app,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phonehome import __version__
-from phonehome.admin import api
+from phonehome.admin import api, web
 from phonehome.errors import PhonehomeError
 from phonehome.logs import access_log
 from phonehome.runtime import Runtime
@@ -78,6 +80,7 @@ def create_admin_app(
     services: dict[type[Any], Any],
     routers: Sequence[APIRouter] = (),
     reload_tls: Callable[[], bool] = lambda: False,
+    ui: web.Ui | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="phonehome admin API",
@@ -85,11 +88,13 @@ def create_admin_app(
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
-        exception_handlers={PhonehomeError: _phonehome_error},
+        exception_handlers={PhonehomeError: _phonehome_error, web.LoginRequired: web.login_redirect},
     )
     app.state.runtime = runtime
     app.state.services = services
     app.state.reload_tls = reload_tls
+    app.state.ui = ui or web.make_ui()
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -109,6 +114,7 @@ def create_admin_app(
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.include_router(api.router)
+    app.include_router(web.router)
     for router in routers:
         app.include_router(router)
     app.add_middleware(AccessLogMiddleware, runtime=runtime)

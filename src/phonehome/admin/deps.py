@@ -7,9 +7,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
+from phonehome.admin.csrf import HEADER, csrf_valid
 from phonehome.admin.errors import BadToken
 from phonehome.admin.service import AdminService, AdminUserView
 from phonehome.changelog import Actor
+from phonehome.errors import Forbidden
 
 T = TypeVar("T")
 
@@ -27,12 +29,19 @@ def get_service(cls: type[T]) -> Callable[[Request], T]:
     return dependency
 
 
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    # A browser session may call the API, but a write must prove it came from our own pages.
+    if cookie and request.method not in _SAFE_METHODS and not csrf_valid(cookie, request.headers.get(HEADER)):
+        raise Forbidden(f"a write with a session cookie needs the {HEADER} header")
+    return cookie
 
 
 async def current_admin(
