@@ -104,7 +104,7 @@ def parse_wrk(out: str) -> WrkResult:
     if total is None:
         raise RuntimeError(f"cannot read wrk output:\n{out}")
     seconds = float(total[2]) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[total[3]]
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", out, re.MULTILINE))
     errors = " ".join(re.findall(r"(Socket errors:.*|Non-2xx or 3xx responses: \d+)", out))
     return WrkResult(
         requests=int(total[1]),
@@ -286,3 +286,25 @@ def machine() -> dict[str, str | int]:
         "nginx": nginx_v.removeprefix("nginx version: "),
         "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)),
     }
+
+
+def post_rotation_script(
+    directory: Path, bodies: list[bytes], content_type: str = "text/xml; charset=utf-8"
+) -> Path:
+    """A wrk script POSTing ``bodies`` in turn (one per simulated device)."""
+    script = directory / "rotate.lua"
+    items = ",\n".join(json.dumps(b.decode()) for b in bodies)
+    script.write_text(
+        f"""local bodies = {{
+{items}
+}}
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "{content_type}"
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[i])
+end
+"""
+    )
+    return script

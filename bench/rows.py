@@ -156,3 +156,31 @@ def _storm(pid: int, url: str, phones: int, storm: float, profile: str) -> tuple
     if not result.stdout.strip():
         raise RuntimeError(f"simulator failed after {time.monotonic() - started:.0f}s: {result.stderr}")
     return json.loads(result.stdout), cpu_seconds(pid) - before, peak_rss_kib(pid)
+
+
+# -- P5 decision cost against the inventory size --------------------------------------------------------
+
+
+def grow_inventory(db: Path, total: int) -> int:
+    """Clone the one device row a real check-in left in ``devices`` until the table holds ``total`` rows,
+    each with its own MAC and serial (locally administered 02-… MACs, so no simulated phone collides)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(devices)")]
+        have = int(conn.execute("SELECT count(*) FROM devices").fetchone()[0])
+        if have == 0 or have >= total:
+            return have
+        template = conn.execute("SELECT mac FROM devices LIMIT 1").fetchone()[0] or ""
+        upper = template == template.upper()
+        sep = "-" if "-" in template else (":" if ":" in template else "")
+        fmt = sep.join(["%02X" if upper else "%02x"] * 6)
+        mac = f"printf('{fmt}', 2, 0, (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255)"
+        values = {"id": "NULL", "mac": mac, "serial": "printf('BENCH%09d', i)"}
+        select = ", ".join(values.get(c, c) for c in columns)
+        conn.execute(
+            f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "  # noqa: S608 (our own column names)
+            f"INSERT INTO devices ({', '.join(columns)}) SELECT {select} FROM n, (SELECT * FROM devices LIMIT 1)",
+            (total - have,),
+        )
+        return int(conn.execute("SELECT count(*) FROM devices").fetchone()[0])
