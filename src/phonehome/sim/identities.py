@@ -109,38 +109,46 @@ def _serial(model: Model, mac: str, rng: random.Random) -> str:
     return f"{rng.randrange(10**2):02d}WZ{rng.randrange(10**8):08d}"
 
 
-def fleet(profile: str, phones: int, seed: int = 0) -> list[Identity]:
-    """``phones`` distinct phones drawn from ``profile``; same arguments, same fleet."""
+def _nic_permutation(seed: str) -> tuple[int, int]:
+    """An odd multiplier and an offset: ``(i * a + b) mod 2**24`` is a bijection, so NIC parts never repeat."""
+    rng = random.Random(f"phonehome-sim-nic/{seed}")
+    return rng.randrange(1 << 23) * 2 + 1, rng.randrange(1 << 24)
+
+
+def phone(profile: str, index: int, seed: int = 0) -> Identity:
+    """Phone number ``index`` of the fleet: the same whatever the fleet's size."""
     if profile not in PROFILES:
         raise UnknownProfile(f"unknown profile {profile!r}; choose one of {', '.join(sorted(PROFILES))}")
-    if not 0 <= phones <= MAX_PHONES:
-        raise ValueError(f"phones must be between 0 and {MAX_PHONES}")
-    rng = random.Random(f"phonehome-sim/{profile}/{seed}")
+    if not 0 <= index < MAX_PHONES:
+        raise ValueError(f"phone index must be between 0 and {MAX_PHONES - 1}")
+    rng = random.Random(f"phonehome-sim/{profile}/{seed}/{index}")
     models = [m for m, _ in PROFILES[profile]]
     weights = [w for _, w in PROFILES[profile]]
-    # Distinct NIC parts per OUI: sample without replacement from the 2^24 space.
-    nics = rng.sample(range(1 << 24), phones)
-    result = []
-    for index in range(phones):
-        model = rng.choices(models, weights)[0]
-        nic = nics[index]
-        mac = f"{model.oui}-{nic >> 16:02X}-{(nic >> 8) & 0xFF:02X}-{nic & 0xFF:02X}"
-        extension = str(FIRST_EXTENSION + index)
-        account = extension if model.family == "avaya" else f"sim-{mac.replace('-', '').lower()}"
-        result.append(
-            Identity(
-                index=index,
-                mac=mac,
-                serial=_serial(model, mac, rng),
-                brand=model.brand,
-                model=model.model,
-                revision=model.revision,
-                locale=LOCALE,
-                family=model.family,
-                version=rng.choice(model.versions),
-                account=account,
-                password=f"{rng.getrandbits(64):016x}",
-                extension=extension,
-            )
-        )
-    return result
+    model = rng.choices(models, weights)[0]
+    a, b = _nic_permutation(f"{profile}/{seed}")
+    nic = (index * a + b) % (1 << 24)
+    mac = f"{model.oui}-{nic >> 16:02X}-{(nic >> 8) & 0xFF:02X}-{nic & 0xFF:02X}"
+    extension = str(FIRST_EXTENSION + index)
+    return Identity(
+        index=index,
+        mac=mac,
+        serial=_serial(model, mac, rng),
+        brand=model.brand,
+        model=model.model,
+        revision=model.revision,
+        locale=LOCALE,
+        family=model.family,
+        version=rng.choice(model.versions),
+        account=extension if model.family == "avaya" else f"sim-{mac.replace('-', '').lower()}",
+        password=f"{rng.getrandbits(64):016x}",
+        extension=extension,
+    )
+
+
+def fleet(profile: str, phones: int, seed: int = 0) -> list[Identity]:
+    """``phones`` distinct phones drawn from ``profile``; phone i is the same in a fleet of any size."""
+    if not 0 <= phones <= MAX_PHONES:
+        raise ValueError(f"phones must be between 0 and {MAX_PHONES}")
+    if profile not in PROFILES:
+        raise UnknownProfile(f"unknown profile {profile!r}; choose one of {', '.join(sorted(PROFILES))}")
+    return [phone(profile, index, seed) for index in range(phones)]

@@ -40,17 +40,16 @@ class PhonePlan:
 
 
 def plan(phones: list[Identity], settings: Settings) -> list[PhonePlan]:
-    """One plan per phone; boots spread uniformly over the storm window, sorted or not as drawn."""
-    rng = random.Random(f"phonehome-sim-plan/{settings.seed}")
+    """One plan per phone. Each phone draws the same five numbers whatever the settings, so changing a
+    fraction changes only that decision, and phone i's plan does not depend on the fleet's size."""
     plans = []
     for phone in phones:
-        boot_at = rng.uniform(0.0, settings.boot_storm)
-        downloads = phone.family == "lpe" and rng.random() < settings.download_fraction
-        interrupt_at = (
-            rng.uniform(0.1, 0.9) if downloads and rng.random() < settings.interrupt_fraction else None
-        )
-        backs_up = phone.backup_file is not None and rng.random() < settings.backup_fraction
-        plans.append(PhonePlan(boot_at, downloads, interrupt_at, backs_up))
+        rng = random.Random(f"phonehome-sim-plan/{settings.seed}/{phone.index}")
+        boot, take, cut, where, backup = (rng.random() for _ in range(5))
+        downloads = phone.family == "lpe" and take < settings.download_fraction
+        interrupt_at = 0.1 + 0.8 * where if downloads and cut < settings.interrupt_fraction else None
+        backs_up = phone.backup_file is not None and backup < settings.backup_fraction
+        plans.append(PhonePlan(boot * settings.boot_storm, downloads, interrupt_at, backs_up))
     return plans
 
 

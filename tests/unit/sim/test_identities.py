@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from phonehome.sim import identities
 from phonehome.sim.identities import PROFILES, UnknownProfile, fleet
 
 
@@ -60,3 +61,8 @@ def test_bad_arguments(profile: str, phones: int) -> None:
 def test_unknown_profile_names_the_choices() -> None:
     with pytest.raises(UnknownProfile, match="choose one of avaya, cx600, cx700, mix"):
         fleet("cisco", 1)
+
+
+def test_a_phone_does_not_depend_on_the_fleet_size() -> None:
+    assert fleet("mix", 10, seed=4) == fleet("mix", 300, seed=4)[:10]
+    assert fleet("avaya", 8, seed=0)[7] == identities.phone("avaya", 7, seed=0)

@@ -57,3 +57,12 @@ def test_polycom_directory_is_xml() -> None:
     vvx = next(p for p in fleet("mix", 50) if p.family == "polycom")
     root = fromstring(backup_content(vvx, 1))
     assert root.tag == "directory" and len(root.findall("./item_list/item")) == 3
+
+
+def test_changing_one_fraction_changes_only_that_decision() -> None:
+    phones = fleet("mix", 300, seed=2)
+    a = plan(phones, Settings(interrupt_fraction=0.1, backup_fraction=0.3, seed=2))
+    b = plan(phones, Settings(interrupt_fraction=0.9, download_fraction=0.5, backup_fraction=0.3, seed=2))
+    assert [p.backs_up for p in a] == [p.backs_up for p in b]
+    assert [p.boot_at for p in a] == [p.boot_at for p in b]
+    assert plan(phones[:50], Settings(seed=2)) == plan(phones, Settings(seed=2))[:50]
