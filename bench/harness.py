@@ -156,11 +156,45 @@ class Measured:
         }
 
 
-def measure(pid: int, url: str, seconds: float, connections: int, *, script: Path | None = None) -> Measured:
+PROFILE_DIR: Path | None = None  # set by main.py --py-spy: profile every phonehome measurement
+
+
+def measure(
+    pid: int, url: str, seconds: float, connections: int, *, script: Path | None = None, name: str = ""
+) -> Measured:
     wrk(url, min(2.0, seconds), connections, script=script)  # warm-up
+    spy = _py_spy(pid, seconds, name) if name and PROFILE_DIR else None
     before = cpu_seconds(pid)
     load = wrk(url, seconds, connections, script=script)
-    return Measured(load, cpu_seconds(pid) - before)
+    used = cpu_seconds(pid) - before
+    if spy is not None:
+        spy.wait(timeout=seconds + 60)
+    return Measured(load, used)
+
+
+def _py_spy(pid: int, seconds: float, name: str) -> subprocess.Popen[bytes]:
+    """py-spy samples the server (off its CPU) while wrk runs; collapsed stacks go to PROFILE_DIR."""
+    assert PROFILE_DIR is not None
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    out = PROFILE_DIR / f"{name}.txt"
+    cmd = ["taskset", "-c", LOAD_CPU, str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--format", "raw"]
+    cmd += ["--rate", "200", "-d", str(max(1, int(seconds))), "-p", str(pid), "-o", str(out), "--nonblocking"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def top_frames(collapsed: Path, limit: int = 25) -> list[tuple[str, float]]:
+    """Inclusive share of samples per function from py-spy's collapsed stacks, largest first."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples += int(count)
+        for frame in set(stack.split(";")):
+            totals[frame] = totals.get(frame, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:limit]
+    return [(frame, round(100 * n / samples, 1)) for frame, n in ranked] if samples else []
 
 
 # -- nginx -----------------------------------------------------------------------------------------------

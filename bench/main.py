@@ -8,10 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from harness import ROOT, machine
-from rows import p1_download, p2_check_in, p3_boot_storm
+import harness
+from harness import ROOT, machine, top_frames
+from rows import p1_download, p2_check_in, p3_boot_storm, p5_inventory
 
-ROWS = ("p1", "p2", "p3")
+ROWS = ("p1", "p2", "p3", "p5")
 
 
 def main() -> int:
@@ -22,9 +23,12 @@ def main() -> int:
     )
     parser.add_argument("--phones", type=int, default=20_000, help="P3 fleet size")
     parser.add_argument("--storm", type=float, default=60.0, help="P3 boot storm window, seconds")
+    parser.add_argument("--inventory", type=int, default=1_000_000, help="P5 large inventory size")
     parser.add_argument("--p3-server", choices=["phonehome", "nginx"], default="phonehome")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--py-spy", type=Path, help="profile phonehome during each measurement into this dir")
     args = parser.parse_args()
+    harness.PROFILE_DIR = args.py_spy
     args.out.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     out = args.out / f"{now:%Y-%m-%d}.jsonl"
@@ -33,8 +37,10 @@ def main() -> int:
             result = p1_download(args.seconds)
         elif row == "p2":
             result = p2_check_in(args.seconds)
-        else:
+        elif row == "p3":
             result = p3_boot_storm(args.phones, args.storm, args.p3_server)
+        else:
+            result = p5_inventory(args.seconds, large=args.inventory)
         record = {
             "at": now.isoformat(timespec="seconds"),
             "argv": sys.argv[1:],
@@ -44,6 +50,10 @@ def main() -> int:
         with out.open("a") as f:
             f.write(json.dumps(record) + "\n")
         print(json.dumps(result, indent=2))
+    for collapsed in sorted(args.py_spy.glob("*.txt")) if args.py_spy else []:
+        print(f"\n{collapsed.stem}: inclusive share of py-spy samples")
+        for frame, pct in top_frames(collapsed):
+            print(f"  {pct:5.1f}%  {frame}")
     return 0
 
 

@@ -24,14 +24,16 @@ from harness import (
     nginx_return,
     peak_rss_kib,
     phonehome,
+    post_rotation_script,
     post_script,
     workdir,
 )
 
 from phonehome.sim.identities import fleet
-from phonehome.sim.wire import CHECK_IN_PATH, render_check_in
+from phonehome.sim.wire import CHECK_IN_PATH, parse_offer, render_check_in
 
 IMAGE_BYTES = 32 << 20
+OFFERED = "4.0.7577.4372"  # the CX600 image the benchmarks import
 NO_UPDATE = (
     b'<?xml version="1.0" ?>\n<Response>\n<NumOfFiles>0</NumOfFiles>\n'
     b"<CurrentTime>2009-06-04T06:22:03</CurrentTime>\n<ServerVersion>3.5.6907.0</ServerVersion>\n"
@@ -65,7 +67,7 @@ def p1_download(seconds: float, connections: int = 50) -> dict[str, Any]:
             ref = measure(pid, f"http://127.0.0.1:{port}/fw/CPE.nbt", seconds, connections).as_dict()
         with phonehome(tmp / "ph") as ph:
             url = _firmware_url(ph, image)
-            ours = measure(ph.proc.pid, url, seconds, connections).as_dict() if url else None
+            ours = measure(ph.proc.pid, url, seconds, connections, name="p1").as_dict() if url else None
     return {
         "row": "P1",
         "what": f"GET a {IMAGE_BYTES >> 20} MiB image, wrk -t1 -c{connections}, {seconds:g} s",
@@ -78,10 +80,38 @@ def p1_download(seconds: float, connections: int = 50) -> dict[str, Any]:
 
 
 def _firmware_url(ph: Phonehome, image: Path) -> str | None:
-    """Import ``image`` as CX600 firmware and find the URL a check-in offers for it (None: no route)."""
-    if not _has_command("updates", "add"):
-        return None  # the updates slice is not in this build
-    raise RuntimeError("the updates slice is here: teach bench/rows.py how to import an image")
+    """Import ``image`` as CX600 firmware, approve it and return the URL a check-in offers for it
+    (None when this build has no updates slice)."""
+    if not _has_command("firmware", "add"):
+        return None
+    cat = image.with_name("CPE.cat")
+    cat.write_bytes(b"catalog for " + OFFERED.encode())
+    ph.cli(
+        "firmware",
+        "add",
+        str(image),
+        str(cat),
+        "--brand",
+        "Polycom",
+        "--model",
+        "CX600",
+        "--revision",
+        "A",
+        "--locale",
+        "ENU",
+        "--version",
+        OFFERED,
+    )
+    ph.cli("rules", "approve", "UCPhone/Polycom/CX600/A/ENU")
+    phone = next(p for p in fleet("cx600", 100) if p.version != OFFERED)
+    reply = httpx.post(
+        ph.http + CHECK_IN_PATH, content=render_check_in(phone, phone.version, "2026-11-25T08:00:00")
+    )
+    reply.raise_for_status()
+    offer = parse_offer(reply.content)
+    if offer.version != OFFERED:
+        raise RuntimeError(f"the check-in offered {offer.version}, not {OFFERED}")
+    return offer.files[0].url(ph.http)
 
 
 # -- P2 check-in -----------------------------------------------------------------------------------------
@@ -91,12 +121,15 @@ def p2_check_in(seconds: float, connections: int = 50) -> dict[str, Any]:
     body = _check_in_body()
     with workdir() as tmp:
         script = post_script(tmp, body)
+        image = tmp / "fw" / "CPE.nbt"
+        image.parent.mkdir()
+        image.write_bytes(hashlib.shake_256(b"p2").digest(1 << 20))
         with phonehome(tmp / "ph") as ph:
+            _firmware_url(ph, image)  # a rule and an image, so the decision does its real lookups
             reply = httpx.post(ph.http + CHECK_IN_PATH, content=body, headers={"Content-Type": "text/xml"})
             if reply.status_code == 200:
-                ours = measure(
-                    ph.proc.pid, ph.http + CHECK_IN_PATH, seconds, connections, script=script
-                ).as_dict()
+                url = ph.http + CHECK_IN_PATH
+                ours = measure(ph.proc.pid, url, seconds, connections, script=script, name="p2").as_dict()
                 answer, kind = reply.content, reply.headers.get("Content-Type", "text/xml")
             else:
                 ours, answer, kind = None, NO_UPDATE, "text/xml"
@@ -159,6 +192,44 @@ def _storm(pid: int, url: str, phones: int, storm: float, profile: str) -> tuple
 
 
 # -- P5 decision cost against the inventory size --------------------------------------------------------
+
+
+def p5_inventory(
+    seconds: float, small: int = 1_000, large: int = 1_000_000, connections: int = 50
+) -> dict[str, Any]:
+    """Check-ins/s of the same 1,000 phones (rotating bodies) with ``small`` and then ``large`` devices in
+    the inventory (SQLite, the default store); the extra rows are clones with their own MAC and serial."""
+    stamp = "2026-11-25T08:00:00"
+    phones = fleet("cx600", small, seed=5)
+    with workdir() as tmp:
+        script = post_rotation_script(tmp, [render_check_in(p, p.version, stamp) for p in phones])
+        image = tmp / "fw" / "CPE.nbt"
+        image.parent.mkdir()
+        image.write_bytes(hashlib.shake_256(b"p5").digest(1 << 20))
+        runs: dict[str, Any] = {}
+        with phonehome(tmp / "ph") as ph:
+            if _firmware_url(ph, image) is None:
+                return {"row": "P5", "phonehome": "not measurable: no updates slice in this build"}
+            url = ph.http + CHECK_IN_PATH
+            runs[str(small)] = measure(ph.proc.pid, url, seconds, connections, script=script, name="p5-small")
+            runs[str(small)] = runs[str(small)].as_dict()
+        db = tmp / "ph" / "data" / "phonehome.db"
+        started = time.monotonic()
+        rows = grow_inventory(db, large)
+        grow_s = time.monotonic() - started
+        with phonehome(tmp / "ph") as ph:
+            url = ph.http + CHECK_IN_PATH
+            runs[str(rows)] = measure(ph.proc.pid, url, seconds, connections, script=script, name="p5-large")
+            runs[str(rows)] = runs[str(rows)].as_dict()
+    small_rps, large_rps = runs[str(small)]["req_per_s"], runs[str(rows)]["req_per_s"]
+    return {
+        "row": "P5",
+        "what": f"{small} phones checking in turn, wrk -t1 -c{connections}, {seconds:g} s, inventory {small} vs {rows}",
+        "runs": runs,
+        "inventory_growth_s": round(grow_s, 1),
+        "cost_ratio": _ratio(small_rps, large_rps),
+        "goal": "decision cost ratio (1,000,000 vs 1,000 devices) <= 1.2",
+    }
 
 
 def grow_inventory(db: Path, total: int) -> int:
