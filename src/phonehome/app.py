@@ -29,11 +29,18 @@ from phonehome import __version__
 from phonehome.admin.app import create_admin_app
 from phonehome.admin.service import AdminService
 from phonehome.admin.web import Ui, make_ui
+from phonehome.backups import admin as backups_admin
+from phonehome.backups import phone as backups_phone
+from phonehome.backups import service as backups_service
+from phonehome.backups.accounts import AccountService
+from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
+from phonehome.netplan import admin as netplan_admin
+from phonehome.netplan.service import NetplanService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
 
@@ -46,15 +53,21 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
-    return {AdminService: admin}
+    backup_accounts, backups = backups_service.build(runtime)
+    return {
+        AdminService: admin,
+        NetplanService: NetplanService(settings),
+        AccountService: backup_accounts,
+        BackupService: backups,
+    }
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return []
+    return [lambda plane: backups_phone.routes(services[BackupService], plane)]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return []
+    return [netplan_admin.router, backups_admin.router]
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
@@ -80,6 +93,26 @@ _CONFIG_TEMPLATE = """\
 # [tls]
 # client_ca_files = []           # CAs whose client certificates HTTPS accepts; default: phonehome's CA
 # min_version = "TLSv1.2"
+
+# [site]                         # the phones' network: `phonehome netplan dhcp|dns|explain` renders it
+# subnet = "192.0.2.0/24"
+# pool_start = "192.0.2.100"
+# pool_end = "192.0.2.199"
+# routers = ["192.0.2.1"]
+# dhcp_domain = "contoso.com"    # option 15: phones look up ucupdates-r2.contoso.com
+# search_domains = ["contoso.com", "fabrikam.com"]   # option 119
+# dns_servers = ["192.0.2.53"]   # option 6
+# ntp_servers = ["192.0.2.123"]  # option 42
+# sip_domains = ["fabrikam.com"]
+# registrar_fqdn = "pool01.contoso.com"              # option 120, _sipinternaltls._tcp
+# registrar_ips = ["192.0.2.10"]
+# web_services_fqdn = "pool01.contoso.com"           # option 43 (Cert Prov URL); default registrar_fqdn
+# autodiscover_ips = ["192.0.2.20"]
+# access_edge_fqdn = "sip.fabrikam.com"              # external zone: _sip._tls
+# access_edge_ips = ["198.51.100.10"]
+# reverse_proxy_fqdn = "webext.fabrikam.com"
+# reverse_proxy_ips = ["198.51.100.11"]
+# external_nameservers = ["ns1.example.net"]
 """
 
 

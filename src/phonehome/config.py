@@ -83,13 +83,88 @@ class UpdatesSettings(_Section):
 class BackupsSettings(_Section):
     """BRURI backup/restore settings (the backups slice owns these keys)."""
 
+    # URL path under which phones PUT/GET their files (BRURI = http(s)://host:port<prefix>).
+    prefix: str = "/backup/"
+    # Phones store credentials per realm and re-prompt the user when it changes: keep it fixed.
+    realm: str = "phonehome backups"
+    keep_versions: int = 20
+    max_size: int = 1 << 20
+    # Bytes of retained versions per account (0 = no quota).
+    quota: int = 64 << 20
+    # Some Avaya firmware starts automatic backup only after one successful retrieval.
+    empty_200_for_missing: bool = False
+    # The PSN's insecure mode: one account that may touch every file. Off unless named here.
+    legacy_shared_account: str = ""
+    # Client certificate name (CN, DNS/URI/e-mail SAN) → account; CN = account name needs no entry.
+    cert_accounts: dict[str, str] = {}
+    # Polycom <mac>-app.log / -boot.log uploads are appended; the stored log keeps this many tail bytes.
+    log_cap: int = 256 << 10
+    # Failed Basic logins allowed per source address and per account within the window, then 429.
+    max_failures: int = 10
+    failure_window: float = 60.0
+    # How long a verified (user, password) pair skips the argon2 verify.
+    credential_cache_seconds: float = 300.0
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value.startswith("/") or not value.endswith("/") or "//" in value or ".." in value:
+            raise ValueError("prefix must start and end with '/', e.g. /backup/")
+        return value
+
+    @field_validator("realm")
+    @classmethod
+    def _realm(cls, value: str) -> str:
+        if not value or any(c in value for c in '"\\') or not value.isprintable():
+            raise ValueError("realm must be printable text without quotes or backslashes")
+        return value
+
+    @field_validator("keep_versions", "max_size", "log_cap", "max_failures")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
 
 class PkiSettings(_Section):
     """CA, server certificate and SCEP settings (the pki slice owns these keys)."""
 
 
 class SiteSettings(_Section):
-    """The network site description used by netplan and doctor."""
+    """The network site description used by netplan and doctor (checked by netplan.site)."""
+
+    # The phones' DHCP scope.
+    subnet: str = ""  # "192.0.2.0/24"
+    pool_start: str = ""
+    pool_end: str = ""
+    routers: list[str] = []  # option 3
+    lease_seconds: int = 86400
+    dhcp_interfaces: list[str] = []  # Kea/dnsmasq listen interfaces; empty = all
+    # What phones learn from DHCP.
+    dhcp_domain: str = ""  # option 15; phones look up ucupdates-r2.<dhcp_domain>
+    search_domains: list[str] = []  # option 119
+    dns_servers: list[str] = []  # option 6
+    ntp_servers: list[str] = []  # option 42
+    # Lync/OCS.
+    sip_domains: list[str] = []  # right-hand side of sign-in addresses
+    registrar_fqdn: str = ""  # pool FQDN: option 120 and _sipinternaltls._tcp
+    registrar_ips: list[str] = []
+    web_services_fqdn: str = ""  # option 43 sub-option 3; default registrar_fqdn
+    web_services_port: int = 443
+    web_services_ips: list[str] = []
+    update_server_ips: list[str] = []  # ucupdates-r2; default server_ips, then registrar_ips
+    time_source: str = "time.windows.com"  # _ntp._udp target
+    external_time_source: str = ""  # default time_source
+    autodiscover_ips: list[str] = []  # internal Exchange CAS
+    external_autodiscover_ips: list[str] = []
+    access_edge_fqdn: str = ""
+    access_edge_ips: list[str] = []  # external
+    reverse_proxy_fqdn: str = ""
+    reverse_proxy_ips: list[str] = []  # external
+    external_web_services_fqdn: str = ""
+    external_nameservers: list[str] = []  # NS of the external zones
+    external_nameserver_ips: list[str] = []  # glue, when those names are inside the zone
 
 
 class Settings(_Section):

@@ -4,6 +4,7 @@ Each slice adds one import line here for its own ``models`` module.
 """
 
 from phonehome.admin import models as admin_models
+from phonehome.backups import models as backups_models
 from phonehome.changelog import ChangeLogEntry
 
-__all__ = ["ChangeLogEntry", "admin_models"]
+__all__ = ["ChangeLogEntry", "admin_models", "backups_models"]

@@ -112,3 +112,43 @@ def test_postgresql_backend(server_pg: PhonehomeServer) -> None:
     token = server_pg.cli("admin", "token", "pgadmin").stdout.strip()
     me = httpx.get(f"{server_pg.admin}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert me.json()["name"] == "pgadmin"
+
+
+def test_sigterm_lets_in_flight_request_finish_and_refuses_new_ones(tmp_path: Path) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    srv = PhonehomeServer(tmp_path / "data").start()
+    try:
+        host, port = urlsplit(srv.admin).hostname, urlsplit(srv.admin).port
+        assert host and port
+        body = b"username=nobody&password=not-the-password"
+        conn = socket.create_connection((host, port), timeout=20)
+        conn.sendall(
+            b"POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
+        time.sleep(0.5)  # the handler is now waiting for the rest of the body: a request in flight
+        assert srv.proc is not None
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        # Stopped accepting: a new connection is refused while the old request is still open.
+        refused = False
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError:
+            refused = True
+        assert refused
+        conn.sendall(body[10:])
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        conn.close()
+        assert reply.startswith(b"HTTP/1.1 401"), reply[:200]
+        assert srv.proc.wait(timeout=30) == 0
+    finally:
+        srv.kill()

@@ -1,0 +1,35 @@
+"""Conditional requests (RFC 9110 §13) with strong ETags, pure.
+
+phonehome's ETag of a backup is its sha256 in quotes, so equal content has the same tag on every node.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Outcome = Literal["proceed", "not_modified", "failed"]
+
+
+def etag_of(sha256: str) -> str:
+    return f'"{sha256}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [part.strip() for part in header.split(",") if part.strip()]
+
+
+def _matches(header: str, current: str | None) -> bool:
+    tags = _tags(header)
+    if "*" in tags:
+        return current is not None
+    # Strong comparison: a weak tag never matches.
+    return current is not None and current in tags
+
+
+def evaluate(method: str, current: str | None, if_match: str | None, if_none_match: str | None) -> Outcome:
+    """What to do with a request given the current ETag (None = no such file)."""
+    if if_match is not None and not _matches(if_match, current):
+        return "failed"
+    if if_none_match is not None and _matches(if_none_match, current):
+        return "not_modified" if method in ("GET", "HEAD") else "failed"
+    return "proceed"
