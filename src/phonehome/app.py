@@ -40,6 +40,7 @@ from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
 from phonehome.netplan import admin as netplan_admin
+from phonehome.netplan import web as netplan_web
 from phonehome.netplan.service import NetplanService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
@@ -67,12 +68,12 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return [netplan_admin.router, backups_admin.router]
+    return [netplan_admin.router, netplan_web.router, backups_admin.router]
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
     """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
-    return make_ui(extra_template_dirs=[], nav=[])
+    return make_ui(extra_template_dirs=[netplan_web.TEMPLATES_DIR], nav=[netplan_web.NAV])
 
 
 # -- the data directory -------------------------------------------------------------------------------
