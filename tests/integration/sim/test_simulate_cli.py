@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import socket
 import subprocess
 import sys
 
@@ -50,3 +52,32 @@ def test_list_accounts_matches_the_fleet() -> None:
     assert all(
         r["mac"] == (p.mac if p.family == "polycom" else "") for r, p in zip(rows, expected, strict=True)
     )
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_server_counts_as_errors() -> None:
+    result = simulate(
+        *["--server", f"http://127.0.0.1:{_closed_port()}", "--phones", "3", "--profile", "cx600"],
+        *["--boot-storm", "0", "--duration", "30", "--json"],
+    )
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["errors"] == {"check_in:ClientConnectorError": 3}
+    assert result.stderr.strip() == "phonehome: error: 3 phones saw errors"
+
+
+def test_the_duration_bounds_the_run() -> None:
+    # 50 phones would boot over 60 s; the run stops after 1 s and says how many never booted.
+    result = simulate(
+        *["--server", f"http://127.0.0.1:{_closed_port()}", "--phones", "50", "--profile", "cx600"],
+        *["--boot-storm", "60", "--duration", "1", "--json"],
+    )
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    booted = summary["phones"]["started"]
+    assert summary["errors"]["not_booted"] == 50 - booted > 0
+    assert summary["errors"].get("check_in:ClientConnectorError", 0) == booted
