@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +14,17 @@ from harness import ROOT, machine, top_frames
 from rows import p1_download, p2_check_in, p3_boot_storm, p5_inventory
 
 ROWS = ("p1", "p2", "p3", "p5")
+
+
+def build() -> str:
+    """Which phonehome was measured: the git commit of the tree ``import phonehome`` found."""
+    import phonehome
+
+    tree = Path(phonehome.__file__).resolve().parents[2]
+    commit = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return f"{tree} @ {commit.stdout.strip() or '?'}"
 
 
 def main() -> int:
