@@ -57,6 +57,7 @@ def main() -> int:
             "at": now.isoformat(timespec="seconds"),
             "argv": sys.argv[1:],
             "machine": machine(),
+            "build": build(),
             **result,
         }
         with out.open("a") as f:
