@@ -55,10 +55,10 @@ async def boot(
     session: aiohttp.ClientSession, target: Target, phone: Identity, plan: PhonePlan, stats: Stats
 ) -> None:
     stats.phones_started += 1
-    version = phone.version
+    installed = Installed(phone.version)
     try:
         if phone.family == "lpe":
-            version = await _update(session, target, phone, plan, stats)
+            await _update(session, target, phone, plan, stats, installed)
         if plan.backs_up:
             await _backup(session, target, phone, stats)
     except Failed as exc:
@@ -71,22 +71,32 @@ async def boot(
         stats.phones_finished += 1
     finally:
         if phone.family == "lpe":
-            stats.versions_after[f"{phone.model} {version}"] += 1
+            stats.versions_after[f"{phone.model} {installed.version}"] += 1
+
+
+@dataclass
+class Installed:
+    """The image a phone runs now: a failure later in its boot leaves the last one it installed."""
+
+    version: str
 
 
 async def _update(
-    session: aiohttp.ClientSession, target: Target, phone: Identity, plan: PhonePlan, stats: Stats
-) -> str:
-    version = phone.version
+    session: aiohttp.ClientSession,
+    target: Target,
+    phone: Identity,
+    plan: PhonePlan,
+    stats: Stats,
+    installed: Installed,
+) -> None:
     for _ in range(MAX_CHECK_INS):
-        offer = await _check_in(session, target, phone, version, stats)
+        offer = await _check_in(session, target, phone, installed.version, stats)
         offered = offer.version
-        if offered is None or offered == version or not plan.downloads:
-            return version
+        if offered is None or offered == installed.version or not plan.downloads:
+            return
         for file in offer.files:
             await _download(session, file.url(target.server, external=target.external), plan, stats)
-        version = offered  # installed; the phone reboots and checks in again on the new image
-    return version
+        installed.version = offered  # the phone reboots and checks in again on the new image
 
 
 async def _check_in(
