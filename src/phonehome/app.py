@@ -85,7 +85,7 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
         lambda plane: backups_phone.routes(services[BackupService], plane),
         lambda plane: pki_phone.routes(pki, scep, plane),
         lambda plane: updates_phone.routes(
-            services[CheckInService], plane, services[AccountService].authenticate_device
+            services[CheckInService], plane, services[AccountService].authenticate_device, pki.is_revoked
         ),
     ]
 

@@ -30,7 +30,7 @@ devices_app = typer.Typer(help="The device inventory from check-ins.", no_args_i
 def importer(runtime: Runtime) -> FirmwareImporter:
     return FirmwareImporter(
         runtime.db,
-        runtime.blobs,
+        runtime.blob_store("firmware"),
         cabextract=default_cabextract(),
         max_size=runtime.settings.updates.max_package_size,
     )

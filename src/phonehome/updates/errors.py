@@ -39,6 +39,10 @@ class ExternalCheckInNeedsCredential(Unauthorized):
     """External check-ins need a client certificate or device credentials."""
 
 
+class RevokedDeviceCertificate(Forbidden):
+    """The device's client certificate was revoked."""
+
+
 class ClientVersionRefused(Forbidden):
     """The client version filter refuses this device."""
 

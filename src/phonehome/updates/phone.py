@@ -16,13 +16,14 @@ from phonehome.http.middleware import peer_identity, set_device
 from phonehome.http.phone import Plane
 from phonehome.updates.checkin import STORE_PREFIXES, CheckInRequest, CheckInService
 from phonehome.updates.download import send_file
-from phonehome.updates.errors import CheckInTooLarge, ExternalCheckInNeedsCredential
+from phonehome.updates.errors import CheckInTooLarge, ExternalCheckInNeedsCredential, RevokedDeviceCertificate
 
 MAX_CHECKIN_BODY = 64 * 1024
 _XML = "text/xml"
 REALM = "phonehome device update"
 # (user, password, source address) → raises Unauthorized / TooManyRequests unless they are good.
 DeviceAuthenticator = Callable[[str, str, str | None], Awaitable[object]]
+RevocationCheck = Callable[[str], Awaitable[bool]]
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -39,9 +40,13 @@ async def _read_body(request: web.Request) -> bytes:
 
 
 def routes(
-    service: CheckInService, plane: Plane, authenticate: DeviceAuthenticator | None = None
+    service: CheckInService,
+    plane: Plane,
+    authenticate: DeviceAuthenticator | None = None,
+    revoked: RevocationCheck | None = None,
 ) -> list[web.RouteDef]:
-    """``authenticate`` checks Basic device credentials (the backups slice's device accounts)."""
+    """``authenticate`` checks Basic device credentials (the backups slice's device accounts);
+    ``revoked`` tells whether a client certificate was revoked in the PKI (by DER sha256)."""
     external = plane == "external"
     settings = service.settings
 
@@ -58,7 +63,11 @@ def routes(
     async def check_in(request: web.Request) -> web.Response:
         # OCS 2007 R2 closed anonymous external access; anonymous_external reopens it for old phones.
         # Device credentials: today a client certificate the HTTPS listener verified.
-        if external and not settings.anonymous_external and peer_identity(request) is None:
+        peer = peer_identity(request) if external else None
+        if peer is not None and revoked is not None and await revoked(peer.sha256):
+            await service.refuse(describe(request))
+            raise RevokedDeviceCertificate(f"client certificate serial {peer.serial} was revoked")
+        if external and not settings.anonymous_external and peer is None:
             try:
                 await device_credentials(request)
             except Exception:

@@ -38,8 +38,9 @@ def build_update_services(runtime: Runtime, fleet: FleetService) -> dict[type[An
     except (VersionError, ValueError) as exc:
         raise ConfigError(f"[updates]: {exc}") from exc
     audit = AuditFile(runtime.paths.logs, settings.server_name or socket.gethostname().split(".")[0])
-    checkins = CheckInService(runtime.db, runtime.blobs, settings, fleet, audit, _template(runtime))
+    firmware = runtime.blob_store("firmware")
+    checkins = CheckInService(runtime.db, firmware, settings, fleet, audit, _template(runtime))
     importer = FirmwareImporter(
-        runtime.db, runtime.blobs, cabextract=default_cabextract(), max_size=settings.max_package_size
+        runtime.db, firmware, cabextract=default_cabextract(), max_size=settings.max_package_size
     )
     return {UpdateService: updates, CheckInService: checkins, FirmwareImporter: importer}
