@@ -32,6 +32,7 @@ from phonehome.admin.web import Ui, make_ui
 from phonehome.backups import admin as backups_admin
 from phonehome.backups import phone as backups_phone
 from phonehome.backups import service as backups_service
+from phonehome.backups import web as backups_web
 from phonehome.backups.accounts import AccountService
 from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
@@ -40,6 +41,7 @@ from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
 from phonehome.netplan import admin as netplan_admin
+from phonehome.netplan import web as netplan_web
 from phonehome.netplan.service import NetplanService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
@@ -67,12 +69,15 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return [netplan_admin.router, backups_admin.router]
+    return [netplan_admin.router, backups_admin.router, backups_web.router, netplan_web.router]
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
     """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
-    return make_ui(extra_template_dirs=[], nav=[])
+    return make_ui(
+        extra_template_dirs=[backups_web.TEMPLATES, netplan_web.TEMPLATES],
+        nav=[*backups_web.NAV, *netplan_web.NAV],
+    )
 
 
 # -- the data directory -------------------------------------------------------------------------------
@@ -283,6 +288,7 @@ async def _run(
     listening = Listening(
         *(_url(s, scheme) for s, scheme in zip(sockets, ("http", "https", "http"), strict=True))
     )
+    admin_app.state.listening = listening  # pages show phones the real ports (config may say 0)
     runtime.paths.run.mkdir(parents=True, exist_ok=True)
     (runtime.paths.run / "listeners.json").write_text(json.dumps(listening.__dict__) + "\n")
     log.info("phonehome listening", extra={**listening.__dict__, "pid": os.getpid(), "version": __version__})
