@@ -7,10 +7,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from phonehome.netplan.render import DHCP_RENDERERS, render_dhcp, render_dns
 from tests.support.server import PhonehomeServer
-from tests.unit.netplan.sites import SITE_TOML, render_cli, run_cli
+from tests.unit.netplan.sites import SITE_TOML, render_cli, run_cli, site_for
 
 
 def site_with(key: str, value: str | None) -> str:
@@ -63,10 +65,10 @@ def test_dns_out_writes_files_and_explain_reads_well(tmp_path: Path) -> None:
     assert "DHCP scope 192.0.2.0/24" in text and "_sipinternaltls._tcp.fabrikam.com SRV" in text
 
 
-@pytest.fixture
-def site_server(tmp_path: Path) -> Iterator[PhonehomeServer]:
-    """A phonehome whose data-dir config has the example [site]."""
-    data = tmp_path / "data"
+@pytest.fixture(scope="module")
+def site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhonehomeServer]:
+    """One phonehome for the module, its data-dir config holding the example [site]."""
+    data = tmp_path_factory.mktemp("netplan-server") / "data"
     data.mkdir()
     (data / "phonehome.toml").write_text(SITE_TOML)
     server = PhonehomeServer(data).start()
@@ -76,34 +78,57 @@ def site_server(tmp_path: Path) -> Iterator[PhonehomeServer]:
         server.kill()
 
 
-def test_admin_api_renders_what_the_cli_renders(site_server: PhonehomeServer, tmp_path: Path) -> None:
-    cli_dir = tmp_path / "cli"
-    cli_dir.mkdir()
-    try:
-        with site_server.admin_client() as client:
-            for fmt in ("kea", "dnsmasq", "cisco", "windows"):
-                response = client.get("/api/v1/netplan/dhcp", params={"format": fmt})
-                assert response.status_code == 200, response.text
-                # The CLI output is read in text mode, which turns the netsh script's CRLF into LF.
-                assert response.text.replace("\r\n", "\n") == render_cli(cli_dir, "dhcp", "--format", fmt)
-            response = client.get(
-                "/api/v1/netplan/dns", params={"zone": "external", "format": "bind", "serial": 9}
-            )
-            assert response.status_code == 200
-            body = response.json()
-            assert body["zone"] == "external" and "fabrikam.com.external.zone" in body["files"]
-            assert (
-                "_sip._tls\t3600\tIN\tSRV\t0 0 443 sip.fabrikam.com."
-                in body["files"]["fabrikam.com.external.zone"]
-            )
-            explained = client.get("/api/v1/netplan/explain")
-            assert explained.status_code == 200 and "ucupdates-r2.contoso.com" in explained.text
-            bad = client.get("/api/v1/netplan/dhcp", params={"format": "junos"})
-            assert bad.status_code == 400 and "unknown DHCP format 'junos'" in bad.text
-            bad = client.get("/api/v1/netplan/dns", params={"zone": "dmz"})
-            assert bad.status_code == 400 and "unknown zone 'dmz'" in bad.text
-        anonymous = client.__class__(base_url=site_server.admin, timeout=30)
-        with anonymous:
-            assert anonymous.get("/api/v1/netplan/dhcp").status_code == 401
-    finally:
-        assert site_server.stop() == 0
+@pytest.fixture(scope="module")
+def token(site_server: PhonehomeServer) -> str:
+    return site_server.admin_token()
+
+
+def test_admin_api_renders_what_the_cli_renders(
+    site_server: PhonehomeServer, token: str, tmp_path: Path
+) -> None:
+    site = site_for(SITE_TOML)
+    with site_server.admin_client(token) as client:
+        for fmt in DHCP_RENDERERS:
+            response = client.get("/api/v1/netplan/dhcp", params={"format": fmt})
+            assert response.status_code == 200, response.text
+            assert response.text == render_dhcp(site, fmt)
+        # The CLI (another process, reading the config file) gives the same bytes.
+        assert client.get("/api/v1/netplan/dhcp", params={"format": "dnsmasq"}).text == render_cli(
+            tmp_path, "dhcp", "--format", "dnsmasq"
+        )
+        response = client.get(
+            "/api/v1/netplan/dns", params={"zone": "external", "format": "bind", "serial": 9}
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body == {
+            "zone": "external",
+            "format": "bind",
+            "files": render_dns(site, "external", "bind", 9),
+        }
+        explained = client.get("/api/v1/netplan/explain")
+        assert explained.status_code == 200 and "ucupdates-r2.contoso.com" in explained.text
+        bad = client.get("/api/v1/netplan/dhcp", params={"format": "junos"})
+        assert bad.status_code == 400 and "unknown DHCP format 'junos'" in bad.text
+        bad = client.get("/api/v1/netplan/dns", params={"zone": "dmz"})
+        assert bad.status_code == 400 and "unknown zone 'dmz'" in bad.text
+    with httpx.Client(base_url=site_server.admin, timeout=30) as anonymous:
+        assert anonymous.get("/api/v1/netplan/dhcp").status_code == 401
+
+
+def test_admin_web_page_shows_the_plan(site_server: PhonehomeServer, token: str) -> None:
+    # The token fixture created the admin account this signs in with.
+    with httpx.Client(base_url=site_server.admin, timeout=30) as browser:
+        assert browser.get("/netplan/").status_code == 303  # no page without a session
+        signed_in = browser.post("/login", data={"username": "admin", "password": "correct horse battery"})
+        assert signed_in.status_code == 303
+        page = browser.get("/netplan/")
+        assert page.status_code == 200
+        assert "ucupdates-r2.contoso.com A 192.0.2.10" in page.text
+        assert 'href="/netplan/"' in page.text and "Network plan" in page.text
+        kea = browser.get("/netplan/dhcp/kea")
+        assert kea.status_code == 200 and "option[60].text == &#39;MS-UC-Client&#39;" in kea.text
+        zones = browser.get("/netplan/dns/external/bind")
+        assert "<h2><code>fabrikam.com.external.zone</code></h2>" in zones.text
+        bad = browser.get("/netplan/dhcp/junos")
+        assert bad.status_code == 400 and "unknown DHCP format &#39;junos&#39;" in bad.text
