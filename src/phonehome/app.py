@@ -43,6 +43,10 @@ from phonehome.http.tls import ServerTls
 from phonehome.netplan import admin as netplan_admin
 from phonehome.netplan import web as netplan_web
 from phonehome.netplan.service import NetplanService
+from phonehome.pki import admin as pki_admin
+from phonehome.pki import phone as pki_phone
+from phonehome.pki.scep_service import ScepService
+from phonehome.pki.service import PkiService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
 
@@ -56,20 +60,31 @@ def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
     backup_accounts, backups = backups_service.build(runtime)
+    pki = PkiService(runtime)
+    backup_accounts.certificate_revoked = pki.is_revoked
     return {
         AdminService: admin,
         NetplanService: NetplanService(settings),
         AccountService: backup_accounts,
         BackupService: backups,
+        PkiService: pki,
+        ScepService: ScepService(pki),
     }
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
-    return [lambda plane: backups_phone.routes(services[BackupService], plane)]
+    pki, scep = services[PkiService], services[ScepService]
+    return [
+        lambda plane: backups_phone.routes(services[BackupService], plane),
+        lambda plane: pki_phone.routes(pki, scep, plane),
+    ]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
-    return [netplan_admin.router, backups_admin.router, backups_web.router, netplan_web.router]
+    return [
+        netplan_admin.router, backups_admin.router, pki_admin.router,
+        backups_web.router, netplan_web.router,
+    ]  # fmt: skip
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
@@ -98,6 +113,14 @@ _CONFIG_TEMPLATE = """\
 # [tls]
 # client_ca_files = []           # CAs whose client certificates HTTPS accepts; default: phonehome's CA
 # min_version = "TLSv1.2"
+
+# [pki]                          # `phonehome pki show` says what each phone family thinks of the cert
+# dhcp_domains = ["contoso.com"] # SANs ucupdates-r2.<domain>; default: [site] dhcp_domain + search_domains
+# signature_hash = "sha256"      # "sha1" only for CX700 1.0.x (OCS 2007 R2); `pki issue-server --legacy-sha1`
+# scep_path = "/scep"            # Avaya MYCERTURL points here (`phonehome pki avaya-settings`)
+# scep_shared_challenge = ""     # one challenge for all devices (opt-in); default: `pki scep-challenge`
+# scep_allow_pending = false     # requests without a challenge wait for `pki scep-approve`
+# ca_key_passphrase_file = "/etc/phonehome/ca.pass"
 
 # [site]                         # the phones' network: `phonehome netplan dhcp|dns|explain` renders it
 # subnet = "192.0.2.0/24"

@@ -13,9 +13,11 @@ from phonehome import __version__
 from phonehome.admin import cli as admin_cli
 from phonehome.backups import cli as backups_cli
 from phonehome.cli_support import GlobalOptions, console, fail, options
+from phonehome.doctor import cli as doctor_cli
 from phonehome.errors import PhonehomeError
 from phonehome.logs import setup_logging
 from phonehome.netplan import cli as netplan_cli
+from phonehome.pki import cli as pki_cli
 from phonehome.runtime import Runtime
 
 app = typer.Typer(
@@ -26,9 +28,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin_cli.app, name="admin")
+app.command("doctor")(doctor_cli.doctor)
+app.command("decode-status")(doctor_cli.decode_status)
 app.add_typer(netplan_cli.app, name="netplan")
 app.add_typer(backups_cli.accounts_app, name="accounts")
 app.add_typer(backups_cli.app, name="backups")
+app.add_typer(pki_cli.app, name="pki")
 
 
 @app.callback()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from phonehome.errors import ConfigError
 
@@ -129,6 +129,32 @@ class BackupsSettings(_Section):
 
 class PkiSettings(_Section):
     """CA, server certificate and SCEP settings (the pki slice owns these keys)."""
+
+    # DHCP domains (option 15/119) phones append to ucupdates-r2: each gives a SAN ucupdates-r2.<domain>.
+    dhcp_domains: list[str] = []
+    # Signature hash for certificates phonehome signs. "sha1" is the legacy profile for CX700 1.0.x
+    # (OCS 2007 R2) firmware, which cannot verify SHA-2; modern TLS clients refuse it.
+    signature_hash: Literal["sha256", "sha384", "sha512", "sha1"] = "sha256"
+    key_bits: int = Field(default=2048, ge=2048, le=4096)
+    server_cert_days: int = Field(default=825, ge=1, le=3650)
+    device_cert_days: int = Field(default=730, ge=1, le=3650)
+    # A file holding the passphrase the CA key is encrypted with (none: the key is stored in clear, 0600).
+    ca_key_passphrase_file: Path | None = None
+    # SCEP (Avaya MYCERTURL points here); served on both phone listeners.
+    scep_path: str = "/scep"
+    # One challenge for every device: an explicit opt-in (per-device one-time challenges are the default).
+    scep_shared_challenge: str = ""
+    scep_challenge_hours: float = Field(default=24.0, gt=0)
+    scep_min_key_bits: int = Field(default=2048, ge=1024, le=8192)
+    # Requests without a challenge wait for `phonehome pki scep-approve` instead of failing.
+    scep_allow_pending: bool = False
+
+    @field_validator("scep_path")
+    @classmethod
+    def _scep_path(cls, value: str) -> str:
+        if not value.startswith("/") or value.rstrip("/") in ("", "/certsrv", "/CertProv", "/healthz"):
+            raise ValueError("must be an absolute URL path of its own, e.g. /scep")
+        return value.rstrip("/")
 
 
 class SiteSettings(_Section):

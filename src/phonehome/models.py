@@ -6,5 +6,6 @@ Each slice adds one import line here for its own ``models`` module.
 from phonehome.admin import models as admin_models
 from phonehome.backups import models as backups_models
 from phonehome.changelog import ChangeLogEntry
+from phonehome.pki import models as pki_models
 
-__all__ = ["ChangeLogEntry", "admin_models", "backups_models"]
+__all__ = ["ChangeLogEntry", "admin_models", "backups_models", "pki_models"]

@@ -17,7 +17,7 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from phonehome.backups.errors import (
     BadAccountInput,
     BadCredentials,
     MacInUse,
+    RevokedCertificate,
     UnknownCertificate,
 )
 from phonehome.backups.models import BackupAccount
@@ -103,6 +104,9 @@ class AccountService:
         self.throttle = Throttle(settings.max_failures, settings.failure_window)
         self._cache_key = secrets.token_bytes(32)
         self._verified: dict[tuple[str, bytes], tuple[str, float]] = {}
+        # Set by the composition root to the PKI's revocation lookup (by DER sha256): the listener
+        # trusts every certificate the CA signed, so a revoked device must be refused here.
+        self.certificate_revoked: Callable[[str], Awaitable[bool]] | None = None
 
     # -- administration (CLI and REST) -------------------------------------------------------
 
@@ -219,6 +223,10 @@ class AccountService:
 
         A name that is a MAC address also finds the account bound to that MAC.
         """
+        if self.certificate_revoked is not None and await self.certificate_revoked(peer.sha256):
+            raise RevokedCertificate(
+                f"client certificate {peer.subject!r} (serial {peer.serial}) was revoked"
+            )
         mapping = self.settings.cert_accounts
         candidates = [mapping[n] for n in peer.names() if n in mapping] + list(peer.names())
         async with self.db.session() as session:

@@ -42,6 +42,10 @@ class UnknownCertificate(Forbidden):
     """The client certificate maps to no backup account."""
 
 
+class RevokedCertificate(Forbidden):
+    """The client certificate was revoked."""
+
+
 class NotYourFile(Forbidden):
     """This account may not touch this file."""
 
