@@ -36,6 +36,7 @@ from phonehome.backups import web as backups_web
 from phonehome.backups.accounts import AccountService
 from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
+from phonehome.doctor import web as doctor_web
 from phonehome.errors import StartupError
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
@@ -45,6 +46,7 @@ from phonehome.netplan import web as netplan_web
 from phonehome.netplan.service import NetplanService
 from phonehome.pki import admin as pki_admin
 from phonehome.pki import phone as pki_phone
+from phonehome.pki import web as pki_web
 from phonehome.pki.scep_service import ScepService
 from phonehome.pki.service import PkiService
 from phonehome.pki.store import init_pki
@@ -83,15 +85,15 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
     return [
         netplan_admin.router, backups_admin.router, pki_admin.router,
-        backups_web.router, netplan_web.router,
+        backups_web.router, netplan_web.router, pki_web.router, doctor_web.router,
     ]  # fmt: skip
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
     """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
+    pages = (backups_web, pki_web, netplan_web, doctor_web)
     return make_ui(
-        extra_template_dirs=[backups_web.TEMPLATES, netplan_web.TEMPLATES],
-        nav=[*backups_web.NAV, *netplan_web.NAV],
+        extra_template_dirs=[page.TEMPLATES for page in pages], nav=[i for page in pages for i in page.NAV]
     )
 
 
