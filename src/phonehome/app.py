@@ -38,6 +38,7 @@ from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
 from phonehome.doctor import web as doctor_web
 from phonehome.errors import StartupError
+from phonehome.fleet.service import FleetService
 from phonehome.http.middleware import access_logger_class
 from phonehome.http.phone import RouteFactory, create_phone_app
 from phonehome.http.tls import ServerTls
@@ -51,6 +52,10 @@ from phonehome.pki.scep_service import ScepService
 from phonehome.pki.service import PkiService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
+from phonehome.updates import admin as updates_admin
+from phonehome.updates import phone as updates_phone
+from phonehome.updates.checkin import CheckInService
+from phonehome.updates.wiring import build_update_services
 
 log = logging.getLogger("phonehome")
 
@@ -61,6 +66,7 @@ log = logging.getLogger("phonehome")
 def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     settings = runtime.settings
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
+    fleet = FleetService(runtime.db)
     backup_accounts, backups = backups_service.build(runtime)
     pki = PkiService(runtime)
     backup_accounts.certificate_revoked = pki.is_revoked
@@ -71,6 +77,8 @@ def build_services(runtime: Runtime) -> dict[type[Any], Any]:
         BackupService: backups,
         PkiService: pki,
         ScepService: ScepService(pki),
+        FleetService: fleet,
+        **build_update_services(runtime, fleet),
     }
 
 
@@ -79,12 +87,15 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
     return [
         lambda plane: backups_phone.routes(services[BackupService], plane),
         lambda plane: pki_phone.routes(pki, scep, plane),
+        lambda plane: updates_phone.routes(
+            services[CheckInService], plane, services[AccountService].authenticate_device, pki.is_revoked
+        ),
     ]
 
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
     return [
-        netplan_admin.router, backups_admin.router, pki_admin.router,
+        netplan_admin.router, backups_admin.router, pki_admin.router, updates_admin.router,
         backups_web.router, netplan_web.router, pki_web.router, doctor_web.router,
     ]  # fmt: skip
 
@@ -252,7 +263,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         ):
             sockets.append(bind(address, name))
         await initialise(runtime)
-        removed = runtime.blobs.clean_tmp()
+        removed = runtime.clean_partial_uploads()
         if removed:
             log.warning("removed partial uploads left by an interrupted run", extra={"files": removed})
         client_cas = settings.tls.client_ca_files or [runtime.paths.pki.ca_cert]

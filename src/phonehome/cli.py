@@ -19,6 +19,7 @@ from phonehome.logs import setup_logging
 from phonehome.netplan import cli as netplan_cli
 from phonehome.pki import cli as pki_cli
 from phonehome.runtime import Runtime
+from phonehome.updates import cli as updates_cli
 
 app = typer.Typer(
     name="phonehome",
@@ -34,6 +35,10 @@ app.add_typer(netplan_cli.app, name="netplan")
 app.add_typer(backups_cli.accounts_app, name="accounts")
 app.add_typer(backups_cli.app, name="backups")
 app.add_typer(pki_cli.app, name="pki")
+app.add_typer(updates_cli.firmware_app, name="firmware")
+app.add_typer(updates_cli.rules_app, name="rules")
+app.add_typer(updates_cli.test_devices_app, name="test-devices")
+app.add_typer(updates_cli.devices_app, name="devices")
 
 
 @app.callback()

@@ -79,6 +79,30 @@ class AdminSettings(_Section):
 class UpdatesSettings(_Section):
     """Device Update Service settings (the updates slice owns these keys)."""
 
+    # Named IP subnets, e.g. {"Redmond" = ["10.1.0.0/16"]}: test devices can be scoped to a site.
+    sites: dict[str, list[str]] = {}
+    # OCS 2007 behaviour: external check-ins without a client certificate. Insecure; only while old
+    # phones deployed under OCS 2007 are brought up to date.
+    anonymous_external: bool = False
+    # Client version filter lines, e.g. ["OCPhone >= 1.0.199.*"]; an empty list lets every device in.
+    client_version_filter: list[str] = []
+    # Server name in RequestHandlerAuditLog_<server>_<YYYYMMDD>.log (default: the host name).
+    server_name: str = ""
+    # Where phones download from; default: derived from the Host the phone used.
+    internal_url: str = ""
+    external_url: str = ""
+    # "ocs2007r2": /DeviceUpdateFiles_Int|_Ext/…; "lync": /RequestHandler/Files/… in BaseURL.
+    url_layout: Literal["ocs2007r2", "lync"] = "ocs2007r2"
+    # ServerVersion / ServiceVersion reported in the check-in response.
+    server_version: str = "3.5.6907.0"
+    # Raw check-in bodies kept per model for capture analysis (newest N); 0 keeps none.
+    sample_bodies_per_model: int = 20
+    sample_models: int = 200
+    # A different check-in response template (XML with {placeholders}); empty = the built-in one.
+    response_template: Path | None = None
+    # Largest firmware package `firmware import` unpacks (bytes).
+    max_package_size: int = 2 << 30
+
 
 class BackupsSettings(_Section):
     """BRURI backup/restore settings (the backups slice owns these keys)."""

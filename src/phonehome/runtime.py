@@ -53,5 +53,24 @@ class Runtime:
             settings=settings, db=Database(settings.database_url), blobs=BlobStore(paths.blobs), paths=paths
         )
 
+    def blob_store(self, namespace: str) -> BlobStore:
+        """A slice's own content-addressed store (``blobs/<namespace>/``).
+
+        Each slice prunes what it no longer references; separate namespaces mean one slice's prune
+        can never delete bytes another slice still serves, even when the content is identical.
+        """
+        store = BlobStore(self.paths.blobs / namespace)
+        store.ensure()
+        return store
+
+    def clean_partial_uploads(self) -> int:
+        """Remove temp files interrupted writes (kill -9) left in any namespace; called at start."""
+        removed = self.blobs.clean_tmp()
+        if self.paths.blobs.is_dir():
+            for namespace in self.paths.blobs.iterdir():
+                if namespace.is_dir() and namespace.name not in ("sha256", "tmp"):
+                    removed += BlobStore(namespace).clean_tmp()
+        return removed
+
     async def close(self) -> None:
         await self.db.close()

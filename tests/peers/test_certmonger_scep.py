@@ -205,9 +205,42 @@ def test_certmonger_enrols_and_the_certificate_authenticates(
     assert backup("PUT", "4711_96xxdata.txt") == 201
     assert backup("GET", "4711_96xxdata.txt") == 200
     assert backup("PUT", "4712_96xxdata.txt") == 403
+
     # Revoked in phonehome: the listener still completes the handshake (same CA), the service refuses.
+    def check_in() -> int:
+        result = subprocess.run(
+            [
+                curl,
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                str(WAIT),
+                "--cacert",
+                str(server.ca_file),
+                "--cert",
+                str(cert),
+                "--key",
+                str(key),
+                "-H",
+                "Content-Type: text/xml",
+                "--data-binary",
+                "<Request><MAC>00-04-F2-00-47-11</MAC><Vendor>Polycom</Vendor><Model>CX700</Model>"
+                "<Revision>A</Revision><Locale>ENU</Locale><Version>1.0.522.101</Version></Request>",
+                f"{server.https}/RequestHandlerExt/ucdevice.upx",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=WAIT + 5,
+        )
+        return int(result.stdout)
+
+    assert check_in() == 200  # the device certificate authenticates the external check-in too
     server.cli("pki", "revoke", peer["serial"])
     assert backup("GET", "4711_96xxdata.txt") == 403
+    assert check_in() == 403
 
     # The challenge was one-time: a second enrolment with it is refused and nothing is issued.
     _, status = _request(certmonger, tmp_path, "again", "phonehome", "SEP4711", challenge)

@@ -46,6 +46,10 @@ from phonehome.passwords import hash_password, hash_password_async, verify_passw
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 6
 _CACHE_MAX = 50_000
+# A cached login is trusted without a database lookup for this long. Changes made through this
+# process (REST API) apply at once; a password changed or account removed by the CLI, another
+# process, applies within these seconds.
+_RECHECK_SECONDS = 5.0
 
 
 @functools.cache
@@ -62,6 +66,14 @@ class AccountView:
     has_password: bool
     disabled: bool
     created_at: dt.datetime
+
+
+@dataclass(slots=True)
+class _Verified:
+    password_hash: str
+    view: AccountView
+    expires: float
+    checked: float
 
 
 def _view(account: BackupAccount) -> AccountView:
@@ -103,7 +115,9 @@ class AccountService:
         self.clock = clock
         self.throttle = Throttle(settings.max_failures, settings.failure_window)
         self._cache_key = secrets.token_bytes(32)
-        self._verified: dict[tuple[str, bytes], tuple[str, float]] = {}
+        self._verified: dict[tuple[str, bytes], _Verified] = {}
+        self._in_flight: dict[tuple[tuple[str, bytes], str], asyncio.Future[bool]] = {}
+        self._verify_slots = asyncio.Semaphore(2)
         # Set by the composition root to the PKI's revocation lookup (by DER sha256): the listener
         # trusts every certificate the CA signed, so a revoked device must be refused here.
         self.certificate_revoked: Callable[[str], Awaitable[bool]] | None = None
@@ -151,6 +165,7 @@ class AccountService:
             if account is None:
                 raise AccountNotFound(f"no backup account {name!r}")
             await session.delete(account)
+            self._forget(name)
             await record_change(
                 session, actor, "delete", "backup_account", name, before={"name": name, "mac": account.mac}
             )
@@ -162,6 +177,7 @@ class AccountService:
             if account is None:
                 raise AccountNotFound(f"no backup account {name!r}")
             account.password_hash = password_hash
+            self._forget(name)
             await record_change(session, actor, "set-password", "backup_account", name)
 
     async def bind_mac(self, actor: Actor, name: str, mac: str | None) -> AccountView:
@@ -176,6 +192,7 @@ class AccountService:
                     raise MacInUse(f"MAC {bound} is bound to account {other!r}")
             before = account.mac
             account.mac = bound
+            self._forget(name)
             await record_change(
                 session,
                 actor,
@@ -200,23 +217,54 @@ class AccountService:
         wait = self.throttle.retry_after(keys, now)
         if wait:
             raise TooManyRequests("too many failed logins: try again later", retry_after=wait)
+        cache_key = (user, hmac.digest(self._cache_key, password.encode(), hashlib.sha256))
+        entry = self._verified.get(cache_key)
+        if entry is not None and entry.expires > now and now - entry.checked < _RECHECK_SECONDS:
+            return entry.view
         async with self.db.session() as session:
             account = await session.scalar(select(BackupAccount).where(BackupAccount.name == user))
         if account is None or account.password_hash is None or account.disabled:
-            await verify_password_async(await asyncio.to_thread(_dummy_hash), password)
+            self._verified.pop(cache_key, None)
+            async with self._verify_slots:
+                await verify_password_async(await asyncio.to_thread(_dummy_hash), password)
             self.throttle.failed(keys, self.clock())
             raise BadCredentials()
-        cache_key = (user, hmac.digest(self._cache_key, password.encode(), hashlib.sha256))
-        cached = self._verified.get(cache_key)
-        if cached is not None and cached[0] == account.password_hash and cached[1] > now:
-            return _view(account)
-        if not await verify_password_async(account.password_hash, password):
+        view = _view(account)
+        if entry is not None and entry.password_hash == account.password_hash and entry.expires > now:
+            self._verified[cache_key] = _Verified(account.password_hash, view, entry.expires, now)
+            return view
+        if not await self._verify_once(cache_key, account.password_hash, password):
             self.throttle.failed(keys, self.clock())
             raise BadCredentials()
         if len(self._verified) >= _CACHE_MAX:
             self._verified.clear()
-        self._verified[cache_key] = (account.password_hash, now + self.settings.credential_cache_seconds)
-        return _view(account)
+        expires = now + self.settings.credential_cache_seconds
+        self._verified[cache_key] = _Verified(account.password_hash, view, expires, now)
+        return view
+
+    def _forget(self, name: str) -> None:
+        for key in [k for k in self._verified if k[0] == name]:
+            del self._verified[key]
+
+    async def _verify_once(self, key: tuple[str, bytes], password_hash: str, password: str) -> bool:
+        """One argon2 verify per (user, password, hash) at a time, at most two at once.
+
+        A phone's PUT and GET, or a whole floor of phones after a restart, arrive together: the
+        waiters share the one verify in flight, and the bound keeps argon2 (~64 MiB and tens of ms of
+        CPU each) from filling the thread pool that blob writes and reads also need.
+        """
+        flight_key = (key, password_hash)
+        pending = self._in_flight.get(flight_key)
+        if pending is None:
+
+            async def verify() -> bool:
+                async with self._verify_slots:
+                    return await verify_password_async(password_hash, password)
+
+            pending = asyncio.ensure_future(verify())
+            self._in_flight[flight_key] = pending
+            pending.add_done_callback(lambda _: self._in_flight.pop(flight_key, None))
+        return await asyncio.shield(pending)
 
     async def account_for_certificate(self, peer: PeerIdentity) -> AccountView:
         """The account a verified client certificate stands for: configured mapping, then CN, then SANs.

@@ -13,7 +13,8 @@ from phonehome.admin.deps import AdminActor, current_admin, get_service
 from phonehome.backups.accounts import AccountService, AccountView
 from phonehome.backups.errors import BadBackupName
 from phonehome.backups.names import BackupName, BadFileName, parse_backup_name
-from phonehome.backups.service import BackupService, FileView, VersionView
+from phonehome.backups.service import BackupService
+from phonehome.backups.versions import FileView, VersionView
 from phonehome.passwords import generate_password
 
 router = APIRouter(prefix="/api/v1/backups", tags=["backups"])

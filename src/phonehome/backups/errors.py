@@ -54,12 +54,20 @@ class ReadOnlyFile(Forbidden):
     """This file is read-only for phones."""
 
 
+class UploadAborted(BadRequest):
+    """The client closed the connection before the whole body arrived: nothing stored."""
+
+
 class BackupMethodNotAllowed(MethodNotAllowed):
     """Method not allowed: use PUT, GET, HEAD or DELETE."""
 
 
 class ChangedMeanwhile(PreconditionFailed):
     """Precondition failed: the file's current version does not match If-Match / If-None-Match."""
+
+
+class ConcurrentUpload(Conflict):
+    """Another upload created this file at the same moment: please retry."""
 
 
 class QuotaExceeded(StoreFull):

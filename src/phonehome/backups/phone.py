@@ -20,9 +20,11 @@ from phonehome.backups.errors import (
     ChangedMeanwhile,
     MalformedCredentials,
     MissingCredentials,
+    UploadAborted,
 )
 from phonehome.backups.names import BackupName, BadFileName, parse_backup_name
-from phonehome.backups.service import BackupService, Upload
+from phonehome.backups.service import BackupService
+from phonehome.backups.versions import Upload
 from phonehome.errors import PayloadTooLarge, Unauthorized
 from phonehome.http.middleware import peer_identity, set_device
 
@@ -99,7 +101,7 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
             return web.Response(status=304, headers=headers)
         if outcome == "failed":
             raise ChangedMeanwhile()
-        body = await service.read(current.sha256)
+        body = await service.read(current.sha256, current.size)
         response = web.Response(status=200, body=body, content_type=name.content_type, headers=headers)
         response.last_modified = current.updated_at
         return response
@@ -114,8 +116,13 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
             peer=request.remote,
             if_match=request.headers.get("If-Match"),
             if_none_match=request.headers.get("If-None-Match"),
+            account=account,
         )
-        created, current = await service.put(name, upload)
+        try:
+            created, current = await service.put(name, upload)
+        except ConnectionResetError:
+            # The phone went away mid-body: nothing was stored, and there is nobody to answer.
+            raise UploadAborted() from None
         return web.Response(status=201 if created else 204, headers={"ETag": current.etag})
 
     return [web.route("*", prefix + "{name:.*}", handle)]

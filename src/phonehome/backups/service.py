@@ -10,12 +10,11 @@ old versions removes a blob only when no version refers to it any more, under th
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-from collections.abc import AsyncIterable
-from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phonehome.backups import conditions
@@ -24,6 +23,7 @@ from phonehome.backups.diffs import unified_diff
 from phonehome.backups.errors import (
     BackupNotFound,
     ChangedMeanwhile,
+    ConcurrentUpload,
     NotYourFile,
     QuotaExceeded,
     ReadOnlyFile,
@@ -31,6 +31,20 @@ from phonehome.backups.errors import (
 )
 from phonehome.backups.models import BackupAccount, BackupFile, BackupVersion
 from phonehome.backups.names import BackupName, Owner
+from phonehome.backups.versions import (
+    Current,
+    FileView,
+    Upload,
+    VersionView,
+    file_row,
+    file_view,
+    keys_of,
+    locked_file,
+    no_body,
+    owner_keys,
+    read_capped,
+    version_view,
+)
 from phonehome.blobs import BlobRef
 from phonehome.changelog import Actor, record_change
 from phonehome.config import BackupsSettings
@@ -39,70 +53,13 @@ from phonehome.errors import PayloadTooLarge, StoreFull
 from phonehome.runtime import Runtime
 
 log = logging.getLogger("phonehome.backups")
-
-
-@dataclass(frozen=True, slots=True)
-class Current:
-    name: str
-    version: int
-    sha256: str
-    size: int
-    updated_at: dt.datetime
-
-    @property
-    def etag(self) -> str:
-        return conditions.etag_of(self.sha256)
-
-
-@dataclass(frozen=True, slots=True)
-class FileView:
-    name: str
-    owner: str
-    current_version: int | None
-    size: int
-    sha256: str | None
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class VersionView:
-    name: str
-    number: int
-    sha256: str
-    size: int
-    created_at: dt.datetime
-    source: str
-    actor: str
-    peer: str | None
-    current: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """What a phone sent: the body, who sent it and the conditions it attached."""
-
-    chunks: AsyncIterable[bytes]
-    actor: str
-    peer: str | None = None
-    if_match: str | None = None
-    if_none_match: str | None = None
-
-
-def _file_view(row: BackupFile) -> FileView:
-    return FileView(row.name, row.owner, row.current_version, row.size, row.sha256, row.updated_at)
-
-
-def _version_view(name: str, row: BackupVersion, current: int | None) -> VersionView:
-    return VersionView(
-        name, row.number, row.sha256, row.size, row.created_at, row.source, row.actor, row.peer,
-        row.number == current,
-    )  # fmt: skip
+_READ_INLINE = 64 << 10
 
 
 class BackupService:
     def __init__(self, runtime: Runtime, accounts: AccountService) -> None:
         self.db = runtime.db
-        self.blobs = runtime.blobs
+        self.blobs = runtime.blob_store("backups")
         self.settings: BackupsSettings = runtime.settings.backups
         self.accounts = accounts
         self._commit_lock = asyncio.Lock()
@@ -130,21 +87,29 @@ class BackupService:
     # -- phones --------------------------------------------------------------------------------
 
     async def current(self, name: str) -> Current | None:
+        files = _table(BackupFile)
+        query = select(files.c.current_version, files.c.sha256, files.c.size, files.c.updated_at).where(
+            files.c.name == name
+        )
         async with self.db.session() as session:
-            row = await session.scalar(select(BackupFile).where(BackupFile.name == name))
+            row = (await session.execute(query)).first()
         if row is None or row.current_version is None or row.sha256 is None:
             return None
-        return Current(row.name, row.current_version, row.sha256, row.size, row.updated_at)
+        return Current(name, row.current_version, row.sha256, row.size, row.updated_at)
 
-    async def read(self, sha256: str) -> bytes:
+    async def read(self, sha256: str, size: int | None = None) -> bytes:
+        if size is not None and size <= _READ_INLINE:
+            # A few KiB read and hashed costs less than the hop to a worker thread.
+            return self.blobs.read_bytes_sync(sha256)
         return await self.blobs.read_bytes(sha256)
 
     async def put(self, name: BackupName, upload: Upload) -> tuple[bool, Current]:
         """Store an upload as the new current version; returns (created, current)."""
-        before = await self.current(name.name)
-        self._check_conditions(before, upload)
+        if upload.if_match is not None or upload.if_none_match is not None:
+            # Fail before taking the body; the commit checks again against what is current then.
+            self._check_conditions(await self.current(name.name), upload)
         if name.append:
-            body = await _read_capped(upload.chunks, self.settings.max_size)
+            body = await read_capped(upload.chunks, self.settings.max_size)
             async with self._commit_lock:
                 before = await self.current(name.name)
                 old = await self.read(before.sha256) if before else b""
@@ -157,7 +122,7 @@ class BackupService:
     async def delete(self, name: BackupName, if_match: str | None = None) -> None:
         """The file is gone for phones; every version stays for admins to restore."""
         async with self._commit_lock, self.db.session() as session:
-            row = await _locked_file(session, name.name)
+            row = await locked_file(session, name.name)
             if row is None or row.current_version is None:
                 raise BackupNotFound(f"no backup file {name.name}")
             current = conditions.etag_of(row.sha256) if row.sha256 else None
@@ -177,54 +142,95 @@ class BackupService:
             # Pruning removed an identical blob between our write and this lock: rare, and retryable.
             raise StoreFull("the upload raced with pruning of identical content; please retry")
         pruned: list[str] = []
+        try:
+            result, created = await self._commit_rows(name, blob, upload, source, pruned)
+        except IntegrityError:
+            # Another node created the same file in the same instant (PostgreSQL, several nodes).
+            raise ConcurrentUpload() from None
+        await self._forget_blobs(pruned)
+        return created, result
+
+    async def _commit_rows(
+        self, name: BackupName, blob: BlobRef, upload: Upload, source: str, pruned: list[str]
+    ) -> tuple[Current, bool]:
+        # Core statements, not ORM objects: this is the hot path of every PUT.
+        files, versions = _table(BackupFile), _table(BackupVersion)
+        now = utcnow()
         async with self.db.session() as session:
-            row = await _locked_file(session, name.name)
+            row = (
+                await session.execute(
+                    select(files.c.id, files.c.last_version, files.c.current_version, files.c.sha256)
+                    .where(files.c.name == name.name)
+                    .with_for_update()
+                )
+            ).first()
             current = conditions.etag_of(row.sha256) if row is not None and row.sha256 else None
             if conditions.evaluate("PUT", current, upload.if_match, upload.if_none_match) != "proceed":
                 raise ChangedMeanwhile()
             created = row is None or row.current_version is None
             if row is None:
-                row = BackupFile(name=name.name, owner=str(name.owner), last_version=0, size=0)
-                session.add(row)
-                await session.flush()
-            drop = await self._to_prune(session, row.id)
-            await self._check_quota(session, name.owner, blob.size - sum(v.size for v in drop))
-            row.last_version += 1
-            now = utcnow()
-            session.add(
-                BackupVersion(
-                    file_id=row.id, number=row.last_version, sha256=blob.sha256, size=blob.size,
+                inserted = await session.execute(
+                    insert(files)
+                    .values(name=name.name, owner=str(name.owner), last_version=0, size=0, updated_at=now)
+                    .returning(files.c.id)
+                )
+                file_id, last = int(inserted.scalar_one()), 0
+            else:
+                file_id, last = row.id, row.last_version
+            drop = await self._to_prune(session, file_id, last + 1)
+            await self._check_quota(
+                session, name.owner, upload.account, blob.size - sum(size for _, _, size in drop)
+            )
+            number = last + 1
+            await session.execute(
+                insert(versions).values(
+                    file_id=file_id, number=number, sha256=blob.sha256, size=blob.size,
                     created_at=now, source=source, actor=upload.actor[:200], peer=upload.peer,
                 )
             )  # fmt: skip
-            row.current_version, row.sha256, row.size, row.updated_at = (
-                row.last_version,
-                blob.sha256,
-                blob.size,
-                now,
+            await session.execute(
+                update(files)
+                .where(files.c.id == file_id)
+                .values(
+                    last_version=number,
+                    current_version=number,
+                    sha256=blob.sha256,
+                    size=blob.size,
+                    updated_at=now,
+                )
             )
-            for version in drop:
-                pruned.append(version.sha256)
-                await session.delete(version)
-            result = Current(row.name, row.last_version, blob.sha256, blob.size, now)
-        await self._forget_blobs(pruned)
-        return created, result
+            if drop:
+                await session.execute(delete(versions).where(versions.c.id.in_([i for i, _, _ in drop])))
+                pruned.extend(sha for _, sha, _ in drop)
+            return Current(name.name, number, blob.sha256, blob.size, now), created
 
-    async def _to_prune(self, session: AsyncSession, file_id: int) -> list[BackupVersion]:
-        """Versions beyond ``keep_versions`` once one more is added (oldest first out)."""
-        query = (
-            select(BackupVersion)
-            .where(BackupVersion.file_id == file_id)
-            .order_by(BackupVersion.number.desc())
-            .offset(self.settings.keep_versions - 1)
+    async def _to_prune(self, session: AsyncSession, file_id: int, new: int) -> list[tuple[int, str, int]]:
+        """(id, sha256, size) of the versions beyond ``keep_versions`` once version ``new`` is added.
+
+        Versions only ever leave by pruning, oldest first, so they are those numbered up to
+        ``new - keep_versions``; before that many exist there is nothing to ask the database.
+        """
+        oldest_kept = new - self.settings.keep_versions + 1
+        if oldest_kept <= 1:
+            return []
+        versions = _table(BackupVersion)
+        rows = await session.execute(
+            select(versions.c.id, versions.c.sha256, versions.c.size).where(
+                versions.c.file_id == file_id, versions.c.number < oldest_kept
+            )
         )
-        return list(await session.scalars(query))
+        return [(r.id, r.sha256, r.size) for r in rows]
 
-    async def _check_quota(self, session: AsyncSession, owner: Owner, growth: int) -> None:
+    async def _check_quota(
+        self, session: AsyncSession, owner: Owner, uploader: AccountView | None, growth: int
+    ) -> None:
         quota = self.settings.quota
         if not quota or growth <= 0:
             return
-        owners = await _owner_keys(session, owner)
+        mine = uploader is not None and str(owner) in keys_of(uploader.name, uploader.mac)
+        owners = (
+            keys_of(uploader.name, uploader.mac) if mine and uploader else await owner_keys(session, owner)
+        )
         used = await session.scalar(
             select(func.coalesce(func.sum(BackupVersion.size), 0))
             .join(BackupFile, BackupFile.id == BackupVersion.file_id)
@@ -253,21 +259,21 @@ class BackupService:
                     [str(Owner("mac", acc.mac))] if acc and acc.mac else []
                 )
                 query = query.where(BackupFile.owner.in_(owners))
-            return [_file_view(r) for r in await session.scalars(query)]
+            return [file_view(r) for r in await session.scalars(query)]
 
     async def history(self, name: str) -> list[VersionView]:
         async with self.db.session() as session:
-            row = await _file(session, name)
+            row = await file_row(session, name)
             versions = await session.scalars(
                 select(BackupVersion)
                 .where(BackupVersion.file_id == row.id)
                 .order_by(BackupVersion.number.desc())
             )
-            return [_version_view(name, v, row.current_version) for v in versions]
+            return [version_view(name, v, row.current_version) for v in versions]
 
     async def show(self, name: str, version: int | None = None) -> tuple[VersionView, bytes]:
         async with self.db.session() as session:
-            row = await _file(session, name)
+            row = await file_row(session, name)
             number = version if version is not None else row.current_version
             if number is None:
                 raise VersionNotFound(f"{name} was deleted; name a version (see history)")
@@ -276,13 +282,13 @@ class BackupService:
             )
             if found is None:
                 raise VersionNotFound(f"{name} has no version {number}")
-            view = _version_view(name, found, row.current_version)
+            view = version_view(name, found, row.current_version)
         return view, await self.read(view.sha256)
 
     async def restore(self, actor: Actor, name: BackupName, version: int) -> VersionView:
         """Make an old version current again, as a new version (history is never rewritten)."""
         old, _ = await self.show(name.name, version)
-        upload = Upload(_no_body(), actor.name)
+        upload = Upload(no_body(), actor.name)
         async with self._commit_lock:
             _, current = await self._commit(
                 name, BlobRef(old.sha256, old.size), upload, f"restore of {version}"
@@ -300,7 +306,7 @@ class BackupService:
             raise PayloadTooLarge(f"file larger than the limit of {self.settings.max_size} bytes")
         blob = await self.blobs.put_bytes(data)
         async with self._commit_lock:
-            _, current = await self._commit(name, blob, Upload(_no_body(), actor.name), "import")
+            _, current = await self._commit(name, blob, Upload(no_body(), actor.name), "import")
         async with self.db.session() as session:
             await record_change(
                 session, actor, "import", "backup_file", name.name, after={"version": current.version}
@@ -313,45 +319,8 @@ class BackupService:
         return unified_diff(name, f"v{va.number}", data_a, f"v{vb.number}", data_b)
 
 
-async def _no_body() -> AsyncIterable[bytes]:
-    return
-    yield b""  # pragma: no cover
-
-
-async def _read_capped(chunks: AsyncIterable[bytes], limit: int) -> bytes:
-    parts, size = [], 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body larger than the limit of {limit} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-async def _locked_file(session: AsyncSession, name: str) -> BackupFile | None:
-    return await session.scalar(select(BackupFile).where(BackupFile.name == name).with_for_update())
-
-
-async def _file(session: AsyncSession, name: str) -> BackupFile:
-    row = await session.scalar(select(BackupFile).where(BackupFile.name == name))
-    if row is None:
-        raise BackupNotFound(f"no backup file {name}")
-    return row
-
-
-async def _owner_keys(session: AsyncSession, owner: Owner) -> list[str]:
-    """Every owner key of the account behind ``owner``: its extension and its bound MAC."""
-    keys = {str(owner)}
-    account = None
-    if owner.kind == "extension":
-        account = await session.scalar(select(BackupAccount).where(BackupAccount.name == owner.value))
-    elif owner.kind == "mac":
-        account = await session.scalar(select(BackupAccount).where(BackupAccount.mac == owner.value))
-    if account is not None:
-        keys.add(str(Owner("extension", account.name)))
-        if account.mac:
-            keys.add(str(Owner("mac", account.mac)))
-    return sorted(keys)
+def _table(model: type[BackupFile] | type[BackupVersion]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def build(runtime: Runtime) -> tuple[AccountService, BackupService]:

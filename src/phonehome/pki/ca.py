@@ -20,6 +20,19 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 # RSA, because Lync Phone Edition and Avaya firmware do not all speak ECDSA.
 DEFAULT_KEY_BITS = 2048
 
+# Signature plus RSA key transport: TLS with old phone firmware still uses RSA key exchange.
+_LEAF_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
 SignatureHash = hashes.SHA1 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512
 
 # The names admins use in config and on the command line. SHA-1 exists only for the legacy profile
@@ -118,17 +131,7 @@ def make_ra(issuer: Issued, *, now: dt.datetime, common_name: str = "phonehome S
         .not_valid_after(issuer.certificate.not_valid_after_utc)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _LEAF_KEY_USAGE,
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -220,17 +223,7 @@ def certify(
         .not_valid_after(min(now + dt.timedelta(days=days), issuer.certificate.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _LEAF_KEY_USAGE,
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)

@@ -53,7 +53,7 @@ def test_kill_9_mid_upload_keeps_previous_version(tmp_path: Path, db_url: str) -
         stderr=subprocess.DEVNULL,
     )
     try:
-        partial = _wait_for_partial_upload(srv.data_dir / "blobs" / "tmp")
+        partial = _wait_for_partial_upload(srv.data_dir / "blobs" / "backups" / "tmp")
         assert srv.proc is not None
         srv.proc.kill()  # SIGKILL: no cleanup, no finally blocks
         srv.proc.wait(timeout=10)
@@ -65,7 +65,9 @@ def test_kill_9_mid_upload_keeps_previous_version(tmp_path: Path, db_url: str) -
         srv.start()
         got = curl(_url(srv))
         assert (got.status, got.body) == (200, OLD)
-        assert not any((srv.data_dir / "blobs" / "tmp").iterdir())  # the torn part was removed at start
+        assert not any(
+            (srv.data_dir / "blobs" / "backups" / "tmp").iterdir()
+        )  # the torn part was removed at start
         history = srv.cli("backups", "history", NAME).stdout
         assert " 1 " in history and " 2 " not in history
         assert any(
@@ -79,11 +81,12 @@ def test_kill_9_mid_upload_keeps_previous_version(tmp_path: Path, db_url: str) -
         srv.kill()
 
 
-def test_write_error_is_507_and_previous_version_intact(tmp_path: Path, db_url: str) -> None:
-    srv = _server(tmp_path, db_url)
-    objects = srv.data_dir / "blobs" / "sha256"
-    aside = objects.with_name("sha256.aside")
+def test_write_error_and_full_disk_are_507_and_previous_version_intact(tmp_path: Path) -> None:
+    """Blob-store failures do not depend on the database, so SQLite alone is enough here."""
+    srv = _server(tmp_path, "sqlite")
     try:
+        objects = srv.data_dir / "blobs" / "backups" / "sha256"
+        aside = objects.with_name("sha256.aside")
         objects.rename(aside)
         objects.write_bytes(b"")  # a file where a directory must be: every new blob's mkdir fails
         (tmp_path / "new").write_bytes(b"ABKNAME001=Bob\n")
@@ -93,28 +96,20 @@ def test_write_error_is_507_and_previous_version_intact(tmp_path: Path, db_url: 
         objects.unlink()
         aside.rename(objects)
         assert curl(_url(srv)).body == OLD
-        assert " 2 " not in srv.cli("backups", "history", NAME).stdout
-    finally:
-        srv.kill()
 
-
-def test_full_disk_is_507_and_previous_version_intact(tmp_path: Path, db_url: str) -> None:
-    srv = _server(tmp_path, db_url)
-    tmp_dir = srv.data_dir / "blobs" / "tmp"
-    mount = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tmp_dir)], capture_output=True, text=True
-    )
-    if mount.returncode != 0:
-        srv.kill()
-        pytest.skip(f"cannot mount a small tmpfs here (needs CAP_SYS_ADMIN): {mount.stderr.strip()}")
-    try:
-        (tmp_path / "new").write_bytes(b"x" * 200_000)
-        answer = curl("-T", str(tmp_path / "new"), _url(srv))
-        assert (answer.status, answer.body) == (507, b"insufficient storage: the data directory is full\n")
-        assert not any(tmp_dir.iterdir())  # the partial temp file was removed
-    finally:
-        subprocess.run(["umount", str(tmp_dir)], check=False)
-    try:
+        tmp_dir = srv.data_dir / "blobs" / "backups" / "tmp"
+        mount = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tmp_dir)], capture_output=True, text=True
+        )
+        if mount.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here (needs CAP_SYS_ADMIN): {mount.stderr.strip()}")
+        try:
+            (tmp_path / "big").write_bytes(b"x" * 200_000)
+            full = curl("-T", str(tmp_path / "big"), _url(srv))
+            assert (full.status, full.body) == (507, b"insufficient storage: the data directory is full\n")
+            assert not any(tmp_dir.iterdir())  # the partial temp file was removed
+        finally:
+            subprocess.run(["umount", str(tmp_dir)], check=False)
         assert curl(_url(srv)).body == OLD
         assert " 2 " not in srv.cli("backups", "history", NAME).stdout
     finally:

@@ -12,6 +12,7 @@ import concurrent.futures
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.backups.conftest import client_cert, curl, start_server, with_credentials
@@ -40,6 +41,12 @@ def srv(module_tmp: Path) -> Iterator[PhonehomeServer]:
         server.kill()
 
 
+@pytest.fixture(scope="module")
+def admin(srv: PhonehomeServer) -> Iterator[httpx.Client]:
+    with srv.admin_client() as client:
+        yield client
+
+
 def url(
     srv: PhonehomeServer, name: str, user: str = "4711", password: str = PW_4711, *, tls: bool = False
 ) -> str:
@@ -57,7 +64,7 @@ def put_file(tmp: Path, data: bytes) -> str:
 
 
 def blob_count(srv: PhonehomeServer) -> int:
-    return sum(1 for p in (srv.data_dir / "blobs" / "sha256").glob("*/*/*"))
+    return sum(1 for p in (srv.data_dir / "blobs" / "backups" / "sha256").glob("*/*/*"))
 
 
 def test_put_get_with_credentials_in_the_url(srv: PhonehomeServer, tmp_path: Path) -> None:
@@ -82,13 +89,14 @@ def test_put_get_with_credentials_in_the_url(srv: PhonehomeServer, tmp_path: Pat
     assert (over_https.status, over_https.body) == (200, AVAYA)
 
 
-def test_delete_then_restore(srv: PhonehomeServer, tmp_path: Path) -> None:
+def test_delete_then_restore(srv: PhonehomeServer, admin: httpx.Client, tmp_path: Path) -> None:
     target = url(srv, "4711_16xxdata.txt")
     assert curl("-T", put_file(tmp_path, b"PHNLABEL01=Desk\n"), target).status == 201
     assert curl("-X", "DELETE", target).status == 204
     assert curl(target).status == 404
     assert curl("-X", "DELETE", target).status == 404
-    srv.cli("backups", "restore", "4711_16xxdata.txt", "--version", "1")
+    restored = admin.post("/api/v1/backups/files/4711_16xxdata.txt/restore", json={"version": 1})
+    assert restored.json()["number"] == 2
     assert curl(target).body == b"PHNLABEL01=Desk\n"
 
 
@@ -197,25 +205,26 @@ def test_polycom_log_appends_and_yealink_by_mac(srv: PhonehomeServer, tmp_path: 
     assert curl(url(srv, "001565aabbcc-contact.xml")).status == 403  # a MAC 4711 is not bound to
 
 
-def test_concurrent_puts_last_writer_wins_every_body_kept(srv: PhonehomeServer, tmp_path: Path) -> None:
+def test_concurrent_puts_last_writer_wins_every_body_kept(
+    srv: PhonehomeServer, admin: httpx.Client, tmp_path: Path
+) -> None:
     name = "0004f2aabbcc-directory.xml"
     bodies = [f"<directory><n>{i}</n></directory>\n".encode() * 200 for i in range(8)]
     files = [put_file(tmp_path, b) for b in bodies]
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda f: curl("-T", f, url(srv, name)).status, files))
     assert sorted(statuses) == [201] + [204] * 7
-    history = srv.admin_client().get(f"/api/v1/backups/files/{name}/versions").json()
+    history = admin.get(f"/api/v1/backups/files/{name}/versions").json()
     assert len(history) == 8 and history[0]["current"]
-    with srv.admin_client() as admin:
-        kept = {
-            admin.get(f"/api/v1/backups/files/{name}/content", params={"version": v["number"]}).content
-            for v in history
-        }
+    kept = {
+        admin.get(f"/api/v1/backups/files/{name}/content", params={"version": v["number"]}).content
+        for v in history
+    }
     assert kept == set(bodies)
     assert curl(url(srv, name)).headers["etag"] == f'"{history[0]["sha256"]}"'
 
 
-def test_versions_cli_and_rest(srv: PhonehomeServer, tmp_path: Path) -> None:
+def test_versions_cli_and_rest(srv: PhonehomeServer, admin: httpx.Client, tmp_path: Path) -> None:
     name = "4711_9610data.txt"
     target = url(srv, name)
     for i in (1, 2, 3):
@@ -230,31 +239,53 @@ def test_versions_cli_and_rest(srv: PhonehomeServer, tmp_path: Path) -> None:
     assert "-ABKNUMBER001=100\n+ABKNUMBER001=300\n" in diff
     srv.cli("backups", "restore", name, "--version", "2")
     assert curl(target).body == b"ABKNUMBER001=100\n"
-    bad = srv.cli("backups", "restore", name, "--version", "99", check=False)
-    assert (bad.returncode, bad.stderr.count("\n")) == (4, 1)
+    bad = admin.post(f"/api/v1/backups/files/{name}/restore", json={"version": 99})
+    assert (bad.status_code, bad.json()) == (404, {"detail": f"{name} has no version 99"})
 
-    with srv.admin_client() as admin:
-        files = admin.get("/api/v1/backups/files", params={"account": "4711"}).json()
-        assert name in [f["name"] for f in files]
-        versions = admin.get(f"/api/v1/backups/files/{name}/versions").json()
-        assert versions[0]["source"] == "restore of 2"
-        restored = admin.post(f"/api/v1/backups/files/{name}/restore", json={"version": 4})
-        assert restored.status_code == 200 and restored.json()["source"] == "restore of 4"
-        assert admin.get(f"/api/v1/backups/files/{name}/content").content == b"ABKNUMBER001=300\n"
-        diff_rest = admin.get(f"/api/v1/backups/files/{name}/diff", params={"a": 2, "b": 4}).text
-        assert diff_rest == diff
-        assert admin.get("/api/v1/backups/files/..%2fx/versions").status_code == 404
-        changes = admin.get("/api/v1/changelog", params={"object_type": "backup_file"}).json()
-        assert [c["action"] for c in changes][:2] == ["restore", "restore"]
-        created = admin.post("/api/v1/backups/accounts", json={"name": "4799", "generate": True}).json()
-        assert len(created["password"]) >= 12
+    files = admin.get("/api/v1/backups/files", params={"account": "4711"}).json()
+    assert name in [f["name"] for f in files]
+    versions = admin.get(f"/api/v1/backups/files/{name}/versions").json()
+    assert versions[0]["source"] == "restore of 2"
+    restored = admin.post(f"/api/v1/backups/files/{name}/restore", json={"version": 4})
+    assert restored.status_code == 200 and restored.json()["source"] == "restore of 4"
+    assert admin.get(f"/api/v1/backups/files/{name}/content").content == b"ABKNUMBER001=300\n"
+    diff_rest = admin.get(f"/api/v1/backups/files/{name}/diff", params={"a": 2, "b": 4}).text
+    assert diff_rest == diff
+    assert admin.get("/api/v1/backups/files/..%2fx/versions").status_code == 404
+    changes = admin.get("/api/v1/changelog", params={"object_type": "backup_file"}).json()
+    assert [c["action"] for c in changes][:2] == ["restore", "restore"]
+    created = admin.post("/api/v1/backups/accounts", json={"name": "4799", "generate": True}).json()
+    assert len(created["password"]) >= 12
     assert curl(url(srv, "4799_96xxdata.txt", "4799", created["password"])).status == 404
+
+
+def test_account_commands(srv: PhonehomeServer, admin: httpx.Client) -> None:
+    bruri = srv.cli(
+        "accounts", "show-bruri", "4712", "--password", "p@ss word", "--host", "files.example.com"
+    )
+    assert "SET BRURI http://4712:p%40ss%20word@files.example.com:8080/backup/" in bruri.stdout
+    srv.cli("accounts", "bind-mac", "4712", "00-15-65-AA-BB-CC")
+    assert "001565aabbcc" in srv.cli("accounts", "list").stdout
+    taken = srv.cli("accounts", "bind-mac", "4711", "001565aabbcc", check=False)
+    assert (taken.returncode, "bound to account '4712'" in taken.stderr) == (5, True)
+    missing = srv.cli("accounts", "set-password", "nobody", "--password", "whatever-pw", check=False)
+    assert (missing.returncode, missing.stderr.strip()) == (4, "phonehome: error: no backup account 'nobody'")
+    # Through the server's own API a new password applies to the very next request.
+    target = url(srv, "4712_96xxdata.txt", "4712", PW_4712)
+    assert curl(target).status == 200
+    changed = admin.put("/api/v1/backups/accounts/4712/password", json={"password": "n3w-secret-4712"})
+    assert changed.status_code == 200
+    assert curl(target).status == 401
+    assert curl(url(srv, "4712_96xxdata.txt", "4712", "n3w-secret-4712")).status == 200
+    assert admin.put("/api/v1/backups/accounts/4712/mac", json={"mac": "nonsense"}).status_code == 400
+    names = [a["name"] for a in admin.get("/api/v1/backups/accounts").json()]
+    assert {"4711", "4712", "4720"} <= set(names)
 
 
 def test_log_never_holds_credentials(srv: PhonehomeServer) -> None:
     text = srv.log_file.read_text()
     assert '"path":"/backup/4711_96xxdata.txt"' in text  # the access log did see these requests
-    for secret in (PW_4711, PW_4712, "wrong-password", "station-pw"):
+    for secret in (PW_4711, PW_4712, "n3w-secret-4712", "wrong-password", "station-pw"):
         assert secret not in text
         assert base64.b64encode(f"4711:{secret}".encode()).decode() not in text
     assert "authorization" not in text.lower()

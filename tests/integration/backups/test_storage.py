@@ -23,7 +23,8 @@ from phonehome.backups.errors import (
     VersionNotFound,
 )
 from phonehome.backups.names import parse_backup_name
-from phonehome.backups.service import Upload, build
+from phonehome.backups.service import build
+from phonehome.backups.versions import Upload
 from phonehome.blobs import BlobStore
 from phonehome.changelog import Actor, list_changes
 from phonehome.config import BackupsSettings, Settings
@@ -40,8 +41,9 @@ async def _body(*parts: bytes) -> AsyncIterator[bytes]:
         yield part
 
 
-def _upload(data: bytes, **kw: str) -> Upload:
-    return Upload(_body(data[: len(data) // 2], data[len(data) // 2 :]), actor="4711", peer="192.0.2.7", **kw)
+def _upload(data: bytes, if_match: str | None = None, if_none_match: str | None = None) -> Upload:
+    chunks = _body(data[: len(data) // 2], data[len(data) // 2 :])
+    return Upload(chunks, "4711", "192.0.2.7", if_match=if_match, if_none_match=if_none_match)
 
 
 async def _runtime(tmp_path: Path, db_url: str, **backups: object) -> Runtime:
@@ -121,7 +123,7 @@ async def test_versions_retention_restore_and_blobs(tmp_path: Path, db_url: str)
         history = await backups.history(name.name)
         assert [(v.number, v.current) for v in history] == [(5, True), (4, False), (3, False)]
         # Pruned versions' blobs are gone; kept ones are there.
-        digests = set(runtime.blobs.digests())
+        digests = set(runtime.blob_store("backups").digests())
         assert {v.sha256 for v in history} == digests
         with pytest.raises(VersionNotFound):
             await backups.show(name.name, 1)

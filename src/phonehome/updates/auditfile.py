@@ -1,0 +1,31 @@
+"""Writing the audit log: one file per UTC day under the logs dir, header first, one line per check-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+from phonehome.updates import auditlog
+
+
+class AuditFile:
+    """``RequestHandlerAuditLog_<server>_<YYYYMMDD>.log`` under the logs dir; a new file each UTC day."""
+
+    def __init__(self, directory: Path, server: str) -> None:
+        self.directory = directory
+        self.server = server
+        self._lock = threading.Lock()
+
+    def path(self, day: dt.date) -> Path:
+        return self.directory / auditlog.file_name(self.server, day)
+
+    def write(self, record: auditlog.AuditRecord) -> None:
+        line = auditlog.render_record(record)
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.path(record.time.astimezone(dt.UTC).date())
+            with path.open("a", encoding="utf-8", newline="") as fh:
+                if fh.tell() == 0:
+                    fh.write(auditlog.render_header())
+                fh.write(line)

@@ -1,0 +1,271 @@
+"""The ``ucdevice.upx`` wire format: the check-in request phones POST and the response they get.
+
+The exact request XML is not public (research §1.2): only the data items are known. So the parser is
+lenient: element and attribute local names, compared case-insensitively, with synonyms (Vendor,
+Manufacturer, Brand; MAC, MACAddress …), from XML or a form-encoded body. DTDs and entities are
+refused outright. The response comes from a data-driven XML template whose element names follow the
+CX700 deployment guide (Response, NumOfFiles, CurrentTime, ServerVersion, ServiceVersion, FileName,
+SignatureFileName, DescriptFile, Version, Timestamp, BaseURL, ExternalBaseURL), so a capture from a
+real phone can correct them without code.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import xml.etree.ElementTree as ET  # renders our own template; parsing goes through defusedxml
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "device_type": ("devicetype", "device_type", "type", "devtype", "class"),
+    "mac": ("mac", "macaddress", "mac_address", "macaddr", "hardwareaddress"),
+    "serial": ("serial", "serialnumber", "serial_number", "serialno", "sn"),
+    "vendor": ("vendor", "manufacturer", "brand", "make", "oem"),
+    "model": ("model", "modelname", "hardwaremodel", "product"),
+    "revision": ("revision", "rev", "hardwarerevision", "hwrevision", "hwrev"),
+    "locale": ("locale", "language", "lang", "culture"),
+    "user_id": ("userid", "user_id", "user", "username", "sipuri", "lastuser", "account"),
+    "version": ("version", "currentversion", "firmwareversion", "softwareversion", "fileversion"),
+}
+_MODULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "filename": ("filename", "file_name", "file", "name"),
+    "version": _FIELDS["version"],
+    "timestamp": ("timestamp", "time", "date", "datetime"),
+}
+_MODULE_ELEMENTS = {"module", "requestmodule", "file", "update", "image", "component"}
+_SYNONYM = {syn: name for name, syns in _FIELDS.items() for syn in syns}
+_MODULE_SYNONYM = {syn: name for name, syns in _MODULE_FIELDS.items() for syn in syns}
+_MAX_VALUE = 256
+
+
+class MalformedCheckIn(ValueError):
+    """The check-in body cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    filename: str = ""
+    version: str = ""
+    timestamp: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    device_type: str = ""
+    mac: str = ""
+    serial: str = ""
+    vendor: str = ""
+    model: str = ""
+    revision: str = ""
+    locale: str = ""
+    user_id: str = ""
+    modules: tuple[Module, ...] = ()
+
+    @property
+    def current_version(self) -> str | None:
+        """The firmware the device runs: the version of its (first) installed module."""
+        for module in self.modules:
+            if module.version:
+                return module.version
+        return None
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()[:_MAX_VALUE]
+
+
+def _module(values: Mapping[str, str]) -> Module:
+    return Module(**{k: _clean(v) for k, v in values.items() if k in _MODULE_FIELDS})
+
+
+def _from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
+    found: dict[str, str] = {}
+    module: dict[str, str] = {}
+    for key, value in pairs:
+        local, text = _local(key), _clean(value)
+        if not text:
+            continue
+        if local in _SYNONYM:
+            found.setdefault(_SYNONYM[local], text)
+        if local in _MODULE_SYNONYM:
+            module.setdefault(_MODULE_SYNONYM[local], text)
+    return found, module
+
+
+def _build(found: Mapping[str, str], modules: list[Module]) -> CheckIn:
+    version = found.get("version", "")
+    if not modules and version:
+        modules = [Module(version=version)]
+    kwargs = {k: v for k, v in found.items() if k != "version"}
+    return CheckIn(**kwargs, modules=tuple(modules))
+
+
+def parse_form(body: bytes) -> CheckIn:
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedCheckIn(f"form body cannot be read: {exc}") from exc
+    found, module = _from_pairs(pairs)
+    return _build(found, [_module(module)] if module.get("version") else [])
+
+
+def parse_xml(body: bytes) -> CheckIn:
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise MalformedCheckIn("XML with a DTD or entities is refused") from exc
+    except (ET.ParseError, ValueError) as exc:
+        raise MalformedCheckIn(f"malformed XML: {exc}") from exc
+    found: dict[str, str] = {}
+    modules: list[Module] = []
+
+    def walk(element: ET.Element) -> None:
+        local = _local(element.tag)
+        children = list(element)
+        if local in _MODULE_ELEMENTS and local not in _SYNONYM:
+            pairs = list(element.attrib.items()) + [(c.tag, c.text or "") for c in children if not list(c)]
+            _, values = _from_pairs(pairs)
+            if values:
+                modules.append(_module(values))
+                return
+        for key, value in _from_pairs(element.attrib.items())[0].items():
+            found.setdefault(key, value)
+        if not children:
+            for key, value in _from_pairs([(element.tag, element.text or "")])[0].items():
+                found.setdefault(key, value)
+        for child in children:
+            walk(child)
+
+    walk(root)
+    return _build(found, modules)
+
+
+def parse_request(body: bytes, content_type: str = "") -> CheckIn:
+    """Decode a check-in body: XML when it looks like XML (whatever the content type says), else a form."""
+    stripped = body.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    if not stripped:
+        raise MalformedCheckIn("empty check-in body")
+    if stripped.startswith(b"<") or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return parse_xml(body)
+    if content_type.lower().startswith(("text/xml", "application/xml")):
+        raise MalformedCheckIn("malformed XML: the body is not XML")
+    return parse_form(body)
+
+
+# -- the response -------------------------------------------------------------------------------------
+
+DEFAULT_TEMPLATE = """\
+<Response>
+  <NumOfFiles>{num_files}</NumOfFiles>
+  <CurrentTime>{current_time}</CurrentTime>
+  <ServerVersion>{server_version}</ServerVersion>
+  <ServiceVersion>{service_version}</ServiceVersion>
+  <Repeat over="files">
+    <FileName>{file_name}</FileName>
+    <SignatureFileName>{signature_file_name}</SignatureFileName>
+    <DescriptFile>{descript_file}</DescriptFile>
+    <Version>{version}</Version>
+    <Timestamp>{timestamp}</Timestamp>
+    <BaseURL>{base_url}</BaseURL>
+    <ExternalBaseURL>{external_base_url}</ExternalBaseURL>
+  </Repeat>
+</Response>
+"""
+_PROLOG = b'<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedFile:
+    file_name: str
+    signature_file_name: str | None
+    descript_file: str | None
+    version: str
+    timestamp: dt.datetime
+    base_url: str
+    external_base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    files: tuple[OfferedFile, ...]
+    current_time: dt.datetime
+    server_version: str
+    service_version: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def format_time(when: dt.datetime) -> str:
+    """``2009-06-04T06:22:03``, UTC, as the CX700 guide shows it."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def check_template(template: str) -> None:
+    """A template must parse and have a root; raises ValueError naming the problem."""
+    try:
+        fromstring(template.encode(), forbid_dtd=True)
+    except (ET.ParseError, DefusedXmlException) as exc:
+        raise ValueError(f"response template is not XML: {exc}") from exc
+
+
+def _fill(element: ET.Element, values: Mapping[str, str | None], files: list[dict[str, str | None]]) -> None:
+    """Substitute ``{name}`` texts; an element whose value is None is left out; Repeat copies per file."""
+    kept: list[ET.Element] = []
+    for child in list(element):
+        if _local(child.tag) == "repeat":
+            for file_values in files if child.get("over") == "files" else []:
+                for part in child:
+                    clone = copy.deepcopy(part)
+                    if _fill_one(clone, {**values, **file_values}, []):
+                        kept.append(clone)
+        elif _fill_one(child, values, files):
+            kept.append(child)
+    element[:] = kept
+
+
+def _fill_one(
+    element: ET.Element, values: Mapping[str, str | None], files: list[dict[str, str | None]]
+) -> bool:
+    text = (element.text or "").strip()
+    if text.startswith("{") and text.endswith("}") and not list(element):
+        value = values.get(text[1:-1])
+        if value is None:
+            return False
+        element.text = value
+    _fill(element, values, files)
+    return True
+
+
+def render_response(reply: Reply, template: str = DEFAULT_TEMPLATE) -> bytes:
+    root = fromstring(template.encode(), forbid_dtd=True)
+    values: dict[str, str | None] = {
+        "num_files": str(len(reply.files)),
+        "current_time": format_time(reply.current_time),
+        "server_version": reply.server_version,
+        "service_version": reply.service_version,
+        **reply.extra,
+    }
+    files: list[dict[str, str | None]] = [
+        {
+            "file_name": f.file_name,
+            "signature_file_name": f.signature_file_name,
+            "descript_file": f.descript_file,
+            "version": f.version,
+            "timestamp": format_time(f.timestamp),
+            "base_url": f.base_url,
+            "external_base_url": f.external_base_url,
+        }
+        for f in reply.files
+    ]
+    _fill(root, values, files)
+    ET.indent(root)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return _PROLOG + body + b"\n"
