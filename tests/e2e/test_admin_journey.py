@@ -1,11 +1,11 @@
 """The admin's day in a real headless Chromium against a running phonehome (issue 9's "Done when").
 
-Sign in, restore an older backup version, download the Kea configuration, look at certificates and
-the doctor. (The Device Updater part, cabinet upload, approval and the simulator, joins when the
-updates slice is merged.) Screenshots of
+Sign in, upload a UCUpdates-shaped cabinet (progress bar, per-image result), approve its rule, let
+CX700 phones check in and update, see their versions move on the dashboard and the device list,
+restore an older backup version, download the Kea configuration. Screenshots of
 the main pages go to PHONEHOME_SCREENSHOTS (docs/screenshots for the README) or the test's tmp dir.
 
-Peers: Debian chromium (Playwright drives it), the simulator as the phones, Kea's own config check
+Peers: Debian chromium (Playwright drives it), scripted CX700 check-ins as the phones, Kea's own config check
 when kea-dhcp4 is installed.
 """
 
@@ -19,12 +19,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 
+from tests.integration.updates.packages import CX700, build_cab, image_files
+from tests.integration.updates.phones import check_in, offered
 from tests.support.browser import chromium_page, screenshot
 from tests.support.peers import require_binary
 from tests.support.server import PhonehomeServer
 from tests.unit.netplan.sites import SITE_TOML
+
+PHONES = 12
 
 
 @pytest.fixture
@@ -49,6 +53,49 @@ def sign_in(page: Page, server: PhonehomeServer) -> None:
     page.fill("#password", "alice-password")
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.admin}/")
+
+
+def upload_and_approve(page: Page, server: PhonehomeServer, tmp_path: Path) -> None:
+    page.click("header >> text=Device Updater")
+    page.click("nav.tabs >> text=Firmware")
+    cab: FilePayload = {
+        "name": "UCUpdates.cab",
+        "mimeType": "application/vnd.ms-cab-compressed",
+        "buffer": build_cab(image_files("1.0.522.101", size=256 * 1024)),
+    }
+    page.set_input_files("#package", files=[cab])
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/updates/firmware/")) as sent:
+        page.click("text=Upload and import")
+    assert sent.value.resource_type == "xhr"  # the progress bar's upload; without JS it is a form post
+    page.wait_for_selector("#import-result")
+    assert page.inner_text("#import-result tbody tr td:nth-child(1)") == f"{CX700}/1.0.522.101"
+    screenshot(page, tmp_path, "updater-firmware")
+
+    page.click("nav.tabs >> text=Rules")
+    page.click(f"text={CX700}")
+    page.click("text=Approve…")
+    consequence = page.inner_text("p.warning")
+    assert "older than 1.0.522.101 is offered 1.0.522.101 at its next check-in" in consequence
+    screenshot(page, tmp_path, "updater-approve")
+    page.click(f"button:has-text('Approve {CX700}')")
+    page.wait_for_selector("text=approve update_rule")
+    assert "approved" in page.inner_text("dl.facts")
+    page.click("nav.tabs >> text=Rules")
+    screenshot(page, tmp_path, "updater-rules")
+
+
+def boot_phones(server: PhonehomeServer) -> dict[str, int]:
+    """CX700 phones on 1.0.199.123 check in, take the offered image and check in again (scripted phones;
+    the simulator takes their place when it is merged). Returns version → phones after."""
+    after: dict[str, int] = {}
+    url = f"{server.http}/RequestHandler/ucdevice.upx"
+    with httpx.Client(timeout=30) as client:
+        for i in range(PHONES):
+            mac = f"00-04-F2-00-00-{i:02X}"
+            version = offered(check_in(client, url, mac, "1.0.199.123")) or "1.0.199.123"
+            check_in(client, url, mac, version)
+            after[version] = after.get(version, 0) + 1
+    return after
 
 
 def restore_backup(page: Page, server: PhonehomeServer, tmp_path: Path) -> None:
@@ -102,8 +149,26 @@ def test_admin_journey(server: PhonehomeServer, tmp_path: Path) -> None:
     server.cli("admin", "add-user", "alice", "--password", "alice-password")
     with chromium_page(tmp_path) as page:
         sign_in(page, server)
+        upload_and_approve(page, server, tmp_path)
+
+        assert boot_phones(server) == {"1.0.522.101": PHONES}
         page.click("header >> text=Dashboard")
+        fleet = page.text_content("svg[aria-label='phones per model and version']") or ""
+        assert "CX700 1.0.522.101" in fleet and "CX700 1.0.199.123" not in fleet
+        assert page.locator("svg[aria-label='check-ins per hour'] rect").count() == 48
         screenshot(page, tmp_path, "dashboard-fleet")
+
+        page.click("header >> text=Devices")
+        page.fill("#model", "CX700")
+        page.click("text=Filter")
+        listed = page.inner_text("table.list tbody")
+        assert "1.0.522.101" in listed and "1.0.199.123" not in listed
+        assert page.inner_text("main p:below(form.filters)").startswith(f"{PHONES} devices")
+        screenshot(page, tmp_path, "devices")
+        page.click("table.list tbody tr:first-child td:first-child a")
+        assert "CPE.nbt" in page.inner_text("table.list")
+        screenshot(page, tmp_path, "device")
+
         restore_backup(page, server, tmp_path)
         download_kea(page, server, tmp_path)
 
