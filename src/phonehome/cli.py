@@ -19,6 +19,7 @@ from phonehome.logs import setup_logging
 from phonehome.netplan import cli as netplan_cli
 from phonehome.pki import cli as pki_cli
 from phonehome.runtime import Runtime
+from phonehome.updates import audit_cli
 from phonehome.updates import cli as updates_cli
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(updates_cli.firmware_app, name="firmware")
 app.add_typer(updates_cli.rules_app, name="rules")
 app.add_typer(updates_cli.test_devices_app, name="test-devices")
 app.add_typer(updates_cli.devices_app, name="devices")
+app.add_typer(audit_cli.app, name="audit")
 
 
 @app.callback()

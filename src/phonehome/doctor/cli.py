@@ -16,6 +16,9 @@ from phonehome.doctor.fixes import Hints
 from phonehome.doctor.verdict import Status
 from phonehome.doctor.walk import Profile, Site
 from phonehome.errors import PhonehomeError
+from phonehome.netplan.errors import NetplanError
+from phonehome.netplan.records import PlannedRecord, zone_plan
+from phonehome.netplan.site import build_site
 
 
 def _list(text: str | None) -> tuple[str, ...]:
@@ -43,6 +46,14 @@ def _ip(text: str, flag: str) -> str:
         return str(ipaddress.IPv4Address(text))
     except ValueError:
         raise BadDoctorInput(f"{flag} wants an IPv4 address, got {text!r}") from None
+
+
+def planned_records(settings: Settings) -> tuple[PlannedRecord, ...]:
+    """netplan's internal zone plan, if [site] holds enough for one (else the doctor renders its own)."""
+    try:
+        return tuple(zone_plan(build_site(settings), "internal").records())
+    except NetplanError:
+        return ()
 
 
 def build_options(
@@ -89,6 +100,7 @@ def build_options(
         web_services=(plan.web_services_fqdn or plan.registrar_fqdn).rstrip(".") or None,
         web_port=plan.web_services_port,
         time_source=plan.time_source.rstrip(".") or "time.windows.com",
+        planned=planned_records(settings),
     )
     if ca is None and (settings.data_dir / "pki" / "ca.pem").is_file():
         ca = settings.data_dir / "pki" / "ca.pem"

@@ -2,7 +2,9 @@
 
 DHCP options are netplan's codecs rendered the way its dnsmasq output renders them (``phonehome netplan
 dhcp --format …`` gives the other servers' syntax). A record is one BIND line with an absolute owner (paste
-it into any zone), built by dnspython; a name or value that is not valid raises ``ValueError`` rather than reaching a zone file.
+it into any zone): dnspython rdata, written by netplan's BIND renderer (``render_bind.record_lines``), the
+same one ``phonehome netplan dns`` uses; a name or value that is not valid raises ``ValueError`` rather
+than reaching a zone file.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from phonehome.netplan.errors import NetplanError
 from phonehome.netplan.opt_names import DomainSearch, SipServers
 from phonehome.netplan.opt_vendor import MS_UC_CLIENT, MsUcClient
 from phonehome.netplan.options import value_of
+from phonehome.netplan.records import TTL as TTL  # re-exported: fix lines without a known address use it
+from phonehome.netplan.records import PlannedRecord
+from phonehome.netplan.render_bind import record_lines
 from phonehome.netplan.render_dnsmasq import TAG, colon_hex
-
-TTL = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,19 @@ class Hints:
     web_services: str | None = None  # option 43 sub-option 3
     web_port: int = 443
     time_source: str = "time.windows.com"  # _ntp._udp target
+    # netplan's internal zone plan for this site, when [site] is complete enough to have one: a fix for a
+    # record netplan plans is netplan's record (all its addresses), not a second rendering of it.
+    planned: tuple[PlannedRecord, ...] = ()
+
+
+def planned(hints: Hints, name: str, rdtype: str) -> tuple[str, ...]:
+    """The lines ``phonehome netplan dns`` has for this record (absolute owner), or () if it plans none."""
+    owner = dns.name.from_text(_fqdn(name))
+    kind = dns.rdatatype.from_text(rdtype)
+    for record in hints.planned:
+        if record.owner == owner and record.rdtype == kind:
+            return tuple(record_lines(record, sep=" "))
+    return ()
 
 
 def _fqdn(name: str) -> str:
@@ -55,11 +71,13 @@ def _check_name(name: str) -> None:
 
 def _record(name: str, rdtype: str, value: str) -> str:
     try:
-        rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), value)
+        kind = dns.rdatatype.from_text(rdtype)
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, kind, value)
         owner = dns.name.from_text(_fqdn(name))
     except (dns.exception.DNSException, ValueError) as exc:
         raise ValueError(f"cannot render {rdtype} record {name!r} {value!r}: {exc}") from exc
-    return f"{owner.to_text()} {TTL} IN {rdtype} {rdata.to_text()}"
+    # netplan's zone renderer writes the line, so the doctor's fix and `netplan dns` never disagree.
+    return record_lines(PlannedRecord(owner, kind, (rdata,), "doctor fix", TTL), sep=" ")[0]
 
 
 def a_record(name: str, ip: str) -> str:

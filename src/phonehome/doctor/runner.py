@@ -17,6 +17,8 @@ from phonehome.doctor.fixes import Fix, Hints, srv_record
 from phonehome.doctor.probes import Answer, Dns, HttpEvidence
 from phonehome.doctor.verdict import Result, Status
 from phonehome.doctor.walk import FACTS, NTP_SRV, Kind, Profile, Query, Site, Step, plan
+from phonehome.pki import certprov as certprov_codec
+from phonehome.updates import ucdevice
 
 UPX = "/RequestHandler/ucdevice.upx"
 CERTSRV = "/certsrv/certnew.p7b?ReqID=CACert&Renewal=-1&Enc=b64"
@@ -47,16 +49,23 @@ class Options:
     hints: Hints = field(default_factory=Hints)
 
 
+# The doctor checks in under a serial of its own, so the inventory shows which row it left.
+DOCTOR_SERIAL = "phonehome-doctor"
+
+
 def checkin_body(profile: Profile) -> bytes:
-    """A minimal check-in naming vendor, model and version (research §1.2; element names unconfirmed)."""
+    """A check-in naming vendor, model and version, in the updates slice's request shape."""
     vendor, model, version = PROFILE_DEVICE.get(profile, ("Polycom", "CX700", "0.0.0.0"))
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><Request><DeviceType>UCPhone</DeviceType>'
-        "<MACAddress></MACAddress><SerialNumber></SerialNumber>"
-        f"<Vendor>{vendor}</Vendor><Model>{model}</Model><Revision>A</Revision><Locale>ENU</Locale>"
-        f"<Modules><Module><FileName>CPE.nbt</FileName><Version>{version}</Version></Module></Modules>"
-        "</Request>"
-    ).encode()
+    checkin = ucdevice.CheckIn(
+        device_type="UCPhone",
+        serial=DOCTOR_SERIAL,
+        vendor=vendor,
+        model=model,
+        revision="A",
+        locale="ENU",
+        modules=(ucdevice.Module("CPE.nbt", version, ""),),
+    )
+    return ucdevice.render_request(checkin)
 
 
 class Walker:
@@ -73,6 +82,7 @@ class Walker:
         self.update: tuple[str, str] | None = None  # FQDN, address
         self.image: str | None = None
         self.checked_in = False
+        self.tls_ok = False  # the update service certificate passed (or only warned)
         self.certprov_url: str | None = None  # from option 43
 
     def ask(self, step: Step, queries: tuple[Query, ...] | None = None) -> list[Answer]:
@@ -101,6 +111,7 @@ class Walker:
             Kind.UPDATE_DNS: self.update_dns,
             Kind.UPDATE_TLS: self.update_tls,
             Kind.UPDATE_CHECKIN: self.checkin,
+            Kind.UPDATE_CHECKIN_HTTPS: self.checkin_https,
             Kind.UPDATE_DOWNLOAD: self.download,
             Kind.POOL_TLS: self.pool_tls,
             Kind.TRUST_CERTSRV: self.certsrv,
@@ -173,7 +184,8 @@ class Walker:
     def update_dns(self, step: Step) -> Result:
         answers = self.ask(step)
         server_ip = self.o.server_ip or self.pool_ip  # the guide: ucupdates-r2 → the pool's address
-        result = verdict.update_name(step, self.o.site, answers, self.diagnose(step, answers), server_ip)
+        diagnosis = self.diagnose(step, answers)
+        result = verdict.update_name(step, self.o.site, answers, diagnosis, server_ip, self.o.hints)
         winner = verdict.first(answers)
         if winner is not None:
             self.update = (winner.query.name, winner.records[0].host)
@@ -187,7 +199,9 @@ class Walker:
         # The phone resolves the FQDN but connects with the short name (LPE article): SNI and SAN both.
         tls = probes.inspect_tls(address, self.o.https_port, short, self.cafile, self.o.timeout)
         names = (short, fqdn)
-        return verdict_web.certificate(step, tls, names, now=self.now, sha2=self.facts.sha2, ca=self.cafile)
+        result = verdict_web.certificate(step, tls, names, now=self.now, sha2=self.facts.sha2, ca=self.cafile)
+        self.tls_ok = result.status in (Status.PASS, Status.WARN) and tls.error is None
+        return result
 
     def pool_tls(self, step: Step) -> Result:
         if self.pool is None or self.pool_ip is None:
@@ -200,7 +214,9 @@ class Walker:
         assert self.update is not None
         fqdn, address = self.update
         url = f"http://{address}:{self.o.http_port}{path}"
-        return probes.http(method, url, fqdn, self.o.timeout, body=body, headers=headers or None)
+        # A browser's Host: the port only when it is not 80 (the offered BaseURL is built from it).
+        host = fqdn if self.o.http_port == 80 else f"{fqdn}:{self.o.http_port}"
+        return probes.http(method, url, host, self.o.timeout, body=body, headers=headers or None)
 
     def checkin(self, step: Step) -> Result:
         if self.update is None:
@@ -215,7 +231,26 @@ class Walker:
         self.checked_in = result.status is Status.PASS
         return result
 
-    def fetch(self, link: str, **headers: str) -> HttpEvidence:
+    def checkin_https(self, step: Step) -> Result:
+        """LPE: POST over HTTPS to the address of the FQDN, but by the short name (SNI and Host)."""
+        if self.update is None:
+            return verdict.skipped(step, "the update service name does not resolve")
+        fqdn, address = self.update
+        short = fqdn.split(".", 1)[0]
+        answer = None
+        if self.tls_ok:
+            url = f"https://{address}:{self.o.https_port}{UPX}"
+            host = short if self.o.https_port == 443 else f"{short}:{self.o.https_port}"
+            body = checkin_body(self.o.profile)
+            headers = {"Content-Type": "text/xml"}
+            answer = probes.http(
+                "POST", url, host, self.o.timeout, body=body, headers=headers, cafile=self.cafile, sni=short
+            )
+        return verdict_web.checkin_https(step, short, answer)
+
+    def fetch(
+        self, link: str, method: str = "GET", body: bytes | None = None, **headers: str
+    ) -> HttpEvidence:
         """GET a URL whose host the phone resolves through the site's DNS (https: SNI and CA as given)."""
         url = httpx.URL(link)
         host = url.host
@@ -227,7 +262,7 @@ class Walker:
             url = url.copy_with(host=answer.records[0].host)
         sni = host if url.scheme == "https" else None
         return probes.http(
-            "GET", str(url), header, self.o.timeout, headers=headers, cafile=self.cafile, sni=sni
+            method, str(url), header, self.o.timeout, body=body, headers=headers, cafile=self.cafile, sni=sni
         )
 
     def download(self, step: Step) -> Result:
@@ -244,14 +279,20 @@ class Walker:
         return verdict_web.certsrv(step, self.http("GET", CERTSRV), self.ca)
 
     def certprov(self, step: Step) -> Result:
+        """A real GetRootCertChains SOAP call, at the option 43 URL when the INFORM found one."""
+        body = certprov_codec.render_request()
+        headers = {
+            "Content-Type": certprov_codec.CONTENT_TYPES[certprov_codec.SOAP11],
+            "SOAPAction": f'"{certprov_codec.AUTH_NS}{certprov_codec.GET_ROOT_CERT_CHAINS}"',
+        }
         if self.certprov_url is not None:
-            return verdict_web.certprov(step, self.fetch(self.certprov_url))
+            return verdict_web.certprov(step, self.fetch(self.certprov_url, "POST", body, **headers), self.ca)
         if self.update is None:
             return verdict.skipped(step, "no host to ask: the update service name does not resolve")
-        return verdict_web.certprov(step, self.http("GET", CERTPROV))
+        return verdict_web.certprov(step, self.http("POST", CERTPROV, body, **headers), self.ca)
 
     def exchange(self, step: Step) -> Result:
-        return verdict.exchange(step, self.ask(step))
+        return verdict.exchange(step, self.ask(step), self.o.hints)
 
 
 def _is_address(host: str) -> bool:

@@ -64,7 +64,7 @@ def time_source(
         if winner.query.rdtype == "A" and preferred.rdtype == "SRV":
             fix = Fix(
                 "only the hard-coded time.windows.com answers; publish the NTP SRV record in the SIP domain",
-                (fixes.srv_record(srv, hints.time_source, 123),),
+                fixes.planned(hints, srv, "SRV") or (fixes.srv_record(srv, hints.time_source, 123),),
             )
             return Result(step, Status.WARN, tuple(evidence), fix, (rec.host, rec.port))
         return Result(step, Status.PASS, tuple(evidence), None, (rec.host, rec.port))
@@ -74,7 +74,7 @@ def time_source(
         why = f"{misplaced.query.name} exists, but the phone asks for {srv} (SIP domain)"
         evidence.append(f"(diagnosis) {misplaced.describe()}")
         return failed(step, evidence, Fix(why, (fixes.srv_record(srv, rec.host, rec.port or 123),)))
-    lines = [fixes.srv_record(srv, hints.time_source, 123)]
+    lines = list(fixes.planned(hints, srv, "SRV") or (fixes.srv_record(srv, hints.time_source, 123),))
     why = "no time source: the phone cannot set its clock, so TLS to the pool fails"
     if "option42" in {a.query.via for a in answers} or not answers:
         lines.append("dhcp-option=option:ntp-server,<NTP server IP>")
@@ -107,10 +107,14 @@ def sip(step: Step, site: Site, answers: list[Answer], target: Answer | None, hi
         why = "no SIP record in any name the phone tries"
         if hints.registrar is None:
             pool = "<pool FQDN: set [site] registrar_fqdn>"
-            lines = (f"{wanted}. {fixes.TTL} IN SRV 0 0 5061 {pool}.", f"{pool}. {fixes.TTL} IN A <pool IP>")
+            lines: tuple[str, ...] = (
+                f"{wanted}. {fixes.TTL} IN SRV 0 0 5061 {pool}.",
+                f"{pool}. {fixes.TTL} IN A <pool IP>",
+            )
         else:
-            srv = fixes.srv_record(wanted, hints.registrar, 5061)
-            lines = (srv, a_line(hints.registrar, hints.registrar_ip, "pool IP"))
+            srv = fixes.planned(hints, wanted, "SRV") or (fixes.srv_record(wanted, hints.registrar, 5061),)
+            pool_a = fixes.planned(hints, hints.registrar, "A")
+            lines = (*srv, *(pool_a or (a_line(hints.registrar, hints.registrar_ip, "pool IP"),)))
         return failed(step, evidence, Fix(why, lines))
     rec = winner.records[0]
     if target is not None:
@@ -164,7 +168,12 @@ def dc_locator(step: Step, site: Site, answers: list[Answer], diagnose: list[Ans
 
 
 def update_name(
-    step: Step, site: Site, answers: list[Answer], diagnose: list[Answer], server_ip: str | None
+    step: Step,
+    site: Site,
+    answers: list[Answer],
+    diagnose: list[Answer],
+    server_ip: str | None,
+    hints: fixes.Hints | None = None,
 ) -> Result:
     evidence = [a.describe() for a in answers]
     winner = first(answers)
@@ -178,16 +187,18 @@ def update_name(
         evidence.append(f"(diagnosis) {elsewhere.describe()}")
         ip = ip or elsewhere.records[0].host
         why = f"{elsewhere.query.name} exists, but the phone appends the option 15 domain: {wanted}"
-    return failed(step, evidence, Fix(why, (a_line(wanted, ip, "IP of the Device Update server"),)))
+    lines = fixes.planned(hints, wanted, "A") if hints else ()
+    return failed(step, evidence, Fix(why, lines or (a_line(wanted, ip, "IP of the Device Update server"),)))
 
 
-def exchange(step: Step, answers: list[Answer]) -> Result:
+def exchange(step: Step, answers: list[Answer], hints: fixes.Hints | None = None) -> Result:
     evidence = [a.describe() for a in answers]
     if first(answers) is not None:
         return Result(step, Status.PASS, tuple(evidence))
     name = answers[0].query.name
     why = "no autodiscover record: contacts, call logs and voice mail stay empty"
-    return failed(step, evidence, Fix(why, (a_line(name, None, "Exchange CAS IP"),)))
+    lines = fixes.planned(hints, name, "A") if hints else ()
+    return failed(step, evidence, Fix(why, lines or (a_line(name, None, "Exchange CAS IP"),)))
 
 
 def dhcp_inform(step: Step, evidence: InformEvidence, hints: fixes.Hints) -> Result:

@@ -7,12 +7,15 @@ import datetime as dt
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import pkcs7
 
 from phonehome.doctor import documents, fixes
 from phonehome.doctor.fixes import Fix
 from phonehome.doctor.probes import HttpEvidence, TlsEvidence
 from phonehome.doctor.verdict import Result, Status, failed, skipped, worst
 from phonehome.doctor.walk import Step
+from phonehome.pki import certprov as certprov_codec
+from phonehome.updates import ucdevice
 
 EXPIRY_WARNING = dt.timedelta(days=30)
 SHA2 = ("sha224", "sha256", "sha384", "sha512")
@@ -84,6 +87,24 @@ def html_fix(host: str, server_ip: str | None) -> Fix:
     return Fix(why, (line, 'http = "0.0.0.0:80"'))
 
 
+def _status(answer: HttpEvidence) -> ucdevice.Reply:
+    return ucdevice.parse_response(answer.body, answer.content_type)
+
+
+def image_url(reply: ucdevice.Reply) -> str | None:
+    """The first offered file's internal URL (BaseURL + FileName), as the phone builds it."""
+    if not reply.files:
+        return None
+    first = reply.files[0]
+    return f"{first.base_url.rstrip('/')}/{first.file_name}" if first.base_url else None
+
+
+def _describe(reply: ucdevice.Reply) -> str:
+    image = image_url(reply)
+    offer = f", offers {reply.files[0].version} at {image}" if image else ""
+    return f"<Response> NumOfFiles={len(reply.files)}, ServerVersion {reply.server_version or '?'}{offer}"
+
+
 def checkin(
     step: Step, host: str, answers: list[HttpEvidence], server_ip: str | None
 ) -> tuple[Result, str | None]:
@@ -99,16 +120,46 @@ def checkin(
             why = f"{answer.method} ucdevice.upx answered HTTP {answer.status}; the phone shows 0x0/{answer.status}"
             return failed(step, evidence, Fix(why)), None
         try:
-            status = documents.parse_status_xml(answer.body, answer.content_type)
-        except documents.NotXml as exc:
+            reply = _status(answer)
+        except ucdevice.MalformedResponse as exc:
             evidence.append(f"body: {exc}; starts {answer.body[:60]!r}")
             return failed(step, evidence, html_fix(host, server_ip)), None
-        evidence.append(
-            f"<{status.root}> NumOfFiles={status.files}"
-            + (f", offers {status.image_url}" if status.image_url else "")
-        )
-        image = image or status.image_url
+        evidence.append(_describe(reply))
+        image = image or image_url(reply)
     return Result(step, Status.PASS, tuple(evidence)), image
+
+
+def checkin_https(step: Step, short: str, answer: HttpEvidence | None) -> Result:
+    """The LPE check-in: POST over HTTPS 443 with the short name as SNI and Host (research §1.1)."""
+    if answer is None:
+        return skipped(step, "the update service certificate failed (see the certificate step)")
+    evidence = [answer.describe() + f", SNI {short}"]
+    if answer.error is not None:
+        why = (
+            f"no HTTPS check-in with SNI {short}: the phone cannot check in over 443; give phonehome "
+            "its HTTPS listener with a certificate naming the short name"
+        )
+        return failed(step, evidence, Fix(why, ('https = "0.0.0.0:443"',)))
+    if answer.status == 404:
+        why = (
+            "the HTTPS listener does not serve /RequestHandler/ucdevice.upx (Lync publishes the internal "
+            "check-in as https, research §1.1): a phone that checks in over 443 gets 0x0/404; phonehome "
+            "serves only /RequestHandlerExt/ucdevice.upx (with device credentials) over HTTPS"
+        )
+        return failed(step, evidence, Fix(why))
+    if answer.status != 200:
+        why = (
+            f"POST ucdevice.upx over HTTPS answered HTTP {answer.status}; the phone shows 0x0/{answer.status}"
+        )
+        return failed(step, evidence, Fix(why))
+    try:
+        reply = _status(answer)
+    except ucdevice.MalformedResponse as exc:
+        evidence.append(f"body: {exc}; starts {answer.body[:60]!r}")
+        why = f"port 443 for {short} answers with something other than the Device Update service"
+        return failed(step, evidence, Fix(why, ('https = "0.0.0.0:443"',)))
+    evidence.append(_describe(reply))
+    return Result(step, Status.PASS, tuple(evidence))
 
 
 OCTET_STREAM = "binary/octet-stream"
@@ -147,15 +198,23 @@ def certsrv(step: Step, answer: HttpEvidence, ca: x509.Certificate | None) -> Re
     return Result(step, Status.PASS, tuple(evidence))
 
 
-def certprov(step: Step, answer: HttpEvidence) -> Result:
+def certprov(step: Step, answer: HttpEvidence, ca: x509.Certificate | None) -> Result:
+    """A real GetRootCertChains call: the answer must carry a root chain (holding the CA, when given)."""
     evidence = [answer.describe()]
-    why = "the Certificate Provisioning service (DHCP option 43 URL) does not answer with XML"
+    why = "the Certificate Provisioning service (DHCP option 43 URL) gives no root chain"
     if answer.error is not None or answer.status != 200:
         return failed(step, evidence, Fix(why))
     try:
-        root = documents.parse_xml(answer.body, answer.content_type)
-    except documents.NotXml as exc:
+        chains = certprov_codec.parse_root_chains(answer.body)
+        certs = [c for der in chains for c in pkcs7.load_der_pkcs7_certificates(der)]
+    except (certprov_codec.CertProvResponseError, ValueError) as exc:
         evidence.append(str(exc))
         return failed(step, evidence, Fix(why))
-    evidence.append(f"XML <{root.tag.rsplit('}', 1)[-1]}>")
+    evidence.append(
+        f"GetRootCertChains: {len(chains)} chain(s): " + "; ".join(c.subject.rfc4514_string() for c in certs)
+    )
+    if ca is not None and ca not in certs:
+        return failed(
+            step, evidence, Fix(f"the root chains do not hold the CA {ca.subject.rfc4514_string()}")
+        )
     return Result(step, Status.PASS, tuple(evidence))

@@ -34,6 +34,7 @@ class Kind(StrEnum):
     UPDATE_TLS = "update-tls"
     POOL_TLS = "pool-tls"
     UPDATE_CHECKIN = "update-checkin"
+    UPDATE_CHECKIN_HTTPS = "update-checkin-https"
     UPDATE_DOWNLOAD = "update-download"
     TRUST_CERTSRV = "trust-certsrv"
     TRUST_CERTPROV = "trust-certprov"
@@ -265,8 +266,21 @@ def plan(site: Site, profile: Profile, *, dhcp_inform: bool = False) -> list[Ste
                 "ucdevice.upx check-in",
                 f"{CX700} p.31 (GET status XML), call flow 24-25",
             ),
-            Step("update.download", Kind.UPDATE_DOWNLOAD, "Image download", f"{CX700} call flow 26-27"),
         ]
+        if profile is Profile.LPE_40:
+            steps.append(
+                Step(
+                    "update.checkin-https",
+                    Kind.UPDATE_CHECKIN_HTTPS,
+                    "ucdevice.upx check-in over HTTPS",
+                    f"research §1.1 (Lync 2010: HTTPS 443); {LPE} (connects by the short name)",
+                    # Whether LPE falls back to the HTTP check-in is not documented: a warning.
+                    required=False,
+                )
+            )
+        steps.append(
+            Step("update.download", Kind.UPDATE_DOWNLOAD, "Image download", f"{CX700} call flow 26-27")
+        )
     steps += [
         Step("pool.tls", Kind.POOL_TLS, "Pool certificate", f"{CX700} call flow 9-10, 20-21"),
         Step(

@@ -6,7 +6,9 @@ Also ``named.conf.netplan``: the ``zone`` statements to include (file names rela
 
 from __future__ import annotations
 
-from phonehome.netplan.records import Zone, ZonePlan
+import dns.name
+
+from phonehome.netplan.records import PlannedRecord, Zone, ZonePlan
 
 
 def zone_file_name(zone: Zone, view: str) -> str:
@@ -22,10 +24,15 @@ def render_zone(zone: Zone, view: str) -> str:
     ]
     for record in zone.records:
         lines.append(f"; {record.why}")
-        owner = record.owner.relativize(origin).to_text()
-        for rdata in record.rdatas:
-            lines.append(f"{owner}\t{record.ttl}\tIN\t{record.rdtype.name}\t{rdata.to_text()}")
+        lines += record_lines(record, origin)
     return "\n".join(lines) + "\n"
+
+
+def record_lines(record: PlannedRecord, origin: dns.name.Name | None = None, sep: str = "\t") -> list[str]:
+    """One master-file line per rdata; the owner relative to ``origin``, else absolute (a line to paste
+    into any zone, as the doctor's fixes show it)."""
+    owner = record.owner.relativize(origin).to_text() if origin is not None else record.owner.to_text()
+    return [sep.join((owner, str(record.ttl), "IN", record.rdtype.name, r.to_text())) for r in record.rdatas]
 
 
 def render_named_conf(plan: ZonePlan) -> str:

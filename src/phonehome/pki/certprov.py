@@ -109,3 +109,45 @@ def render_fault(reason: str, soap_ns: str = SOAP11, *, client: bool = True) -> 
         etree.SubElement(fault, "faultcode").text = "s:Client" if client else "s:Server"
         etree.SubElement(fault, "faultstring").text = reason
     return _envelope(soap_ns, fault)
+
+
+# -- the client side: the doctor asks as a phone would ----------------------------------------------------
+
+
+class CertProvResponseError(ValueError):
+    """The answer is not a GetRootCertChains response (a fault, HTML, malformed)."""
+
+
+def render_request(soap_ns: str = SOAP11) -> bytes:
+    """``<GetRootCertChains xmlns=AuthWebServices/>`` in a SOAP envelope: what :func:`parse_request` reads."""
+    return _envelope(soap_ns, etree.Element(f"{{{AUTH_NS}}}{GET_ROOT_CERT_CHAINS}", nsmap={None: AUTH_NS}))
+
+
+def parse_root_chains(body: bytes) -> list[bytes]:
+    """The DER PKCS#7 chains of a GetRootCertChainsResponse; a SOAP Fault raises with its reason."""
+    try:
+        root = SafeET.fromstring(body)
+    except Exception as exc:  # defusedxml raises ParseError or its own DefusedXmlException family
+        raise CertProvResponseError(f"not well-formed XML: {exc}") from exc
+    if _local(root.tag)[1].lower() != "envelope":
+        raise CertProvResponseError(f"expected a SOAP Envelope, got <{_local(root.tag)[1]}>")
+    payload = [element for body_ in root if _local(body_.tag)[1].lower() == "body" for element in body_]
+    if not payload:
+        raise CertProvResponseError("the SOAP envelope has no Body content")
+    answer = payload[0]
+    if _local(answer.tag)[1] == "Fault":
+        reason = " ".join(t.strip() for t in answer.itertext() if t.strip())
+        raise CertProvResponseError(f"SOAP Fault: {reason}")
+    if _local(answer.tag) != (AUTH_NS, "GetRootCertChainsResponse"):
+        raise CertProvResponseError(f"expected GetRootCertChainsResponse, got <{_local(answer.tag)[1]}>")
+    if answer.get("ResponseClass", "Success") != "Success":
+        raise CertProvResponseError(f"ResponseClass={answer.get('ResponseClass')}")
+    chains = []
+    for element in answer.iter(f"{{{AUTH_NS}}}Chain"):
+        try:
+            chains.append(base64.b64decode((element.text or "").strip(), validate=True))
+        except ValueError as exc:
+            raise CertProvResponseError(f"a Chain is not base64: {exc}") from exc
+    if not chains:
+        raise CertProvResponseError("the response holds no root chain")
+    return chains

@@ -269,3 +269,101 @@ def render_response(reply: Reply, template: str = DEFAULT_TEMPLATE) -> bytes:
     ET.indent(root)
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
     return _PROLOG + body + b"\n"
+
+
+# -- the client side: what a phone (or the doctor) sends and reads back ---------------------------------
+
+
+class MalformedResponse(ValueError):
+    """The answer is not a ucdevice.upx status document (HTML, empty, malformed, inconsistent)."""
+
+
+def render_request(checkin: CheckIn) -> bytes:
+    """A check-in as the test phones and the doctor send it (the element names the parser reads first)."""
+    root = ET.Element("Request")
+    for tag, value in (
+        ("DeviceType", checkin.device_type),
+        ("MACAddress", checkin.mac),
+        ("SerialNumber", checkin.serial),
+        ("Vendor", checkin.vendor),
+        ("Model", checkin.model),
+        ("Revision", checkin.revision),
+        ("Locale", checkin.locale),
+        ("UserID", checkin.user_id),
+    ):
+        ET.SubElement(root, tag).text = value
+    modules = ET.SubElement(root, "Modules")
+    for module in checkin.modules:
+        element = ET.SubElement(modules, "Module")
+        for tag, value in (
+            ("FileName", module.filename),
+            ("Version", module.version),
+            ("Timestamp", module.timestamp),
+        ):
+            ET.SubElement(element, tag).text = value
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return _PROLOG + body
+
+
+def _time(text: str, what: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedResponse(f"{what} is not a time: {text[:40]!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def parse_response(body: bytes, content_type: str = "") -> Reply:
+    """Read a ucdevice.upx answer (ours or a Lync server's): element names by local name, any case; each
+    ``FileName`` starts an offered file; ``NumOfFiles`` must match the files listed."""
+    if "html" in content_type.lower():
+        raise MalformedResponse(f"Content-Type {content_type!r} is HTML, not the status XML")
+    if not body.strip():
+        raise MalformedResponse("empty body")
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise MalformedResponse("XML with a DTD or entities is refused") from exc
+    except (ET.ParseError, ValueError) as exc:
+        raise MalformedResponse(f"not well-formed XML: {exc}") from exc
+    if _local(root.tag) != "response":
+        raise MalformedResponse(f"the document is <{_local(root.tag)}>, not <Response>")
+    top: dict[str, str] = {}
+    files: list[dict[str, str]] = []
+    for element in root.iter():
+        local, text = _local(element.tag), (element.text or "").strip()
+        if local == "filename":
+            files.append({})
+        target = files[-1] if files and local in _FILE_TAGS else top
+        target.setdefault(local, text)
+    try:
+        count = int(top.get("numoffiles", ""))
+    except ValueError:
+        raise MalformedResponse(f"NumOfFiles is not a number: {top.get('numoffiles')!r}") from None
+    if count != len(files):
+        raise MalformedResponse(f"NumOfFiles says {count} but the answer lists {len(files)} file(s)")
+    now = _time(top["currenttime"], "CurrentTime") if top.get("currenttime") else dt.datetime.now(dt.UTC)
+    offered = tuple(
+        OfferedFile(
+            file_name=f["filename"],
+            signature_file_name=f.get("signaturefilename") or None,
+            descript_file=f.get("descriptfile") or None,
+            version=f.get("version", ""),
+            timestamp=_time(f["timestamp"], "Timestamp") if f.get("timestamp") else now,
+            base_url=f.get("baseurl", ""),
+            external_base_url=f.get("externalbaseurl", ""),
+        )
+        for f in files
+    )
+    return Reply(offered, now, top.get("serverversion", ""), top.get("serviceversion", ""))
+
+
+_FILE_TAGS = {
+    "filename",
+    "signaturefilename",
+    "descriptfile",
+    "version",
+    "timestamp",
+    "baseurl",
+    "externalbaseurl",
+}

@@ -1,12 +1,10 @@
-"""The doctor's test network on 127.0.0.1: dnsmasq (authoritative DNS), chronyd (NTP), and a small web
-server standing in for the update and trust routes that other slices have not delivered yet."""
+"""The doctor's test network on 127.0.0.1: dnsmasq (authoritative DNS), chronyd (NTP), and for the one
+broken variant that needs it, a web server in front of phonehome whose ucdevice.upx answers HTML."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
-import re
 import socket
 import subprocess
 import threading
@@ -18,15 +16,12 @@ from pathlib import Path
 
 import dns.exception
 import dns.resolver
+import httpx
 import ntplib
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from tests.support.peers import missing_peer, require_binary
 
 READY_TIMEOUT = 10.0
-IMAGE = bytes(range(256)) * 64  # 16 KiB stand-in for CPE.nbt
-IMAGE_DIR = "/DeviceUpdateFiles_Int/UCPhone/Polycom/CX600/A/ENU/4.0.7577.4363/CPE"
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
@@ -129,83 +124,52 @@ def chronyd(workdir: Path) -> Iterator[int]:
         log.close()
 
 
-def status_xml(port: int) -> bytes:
-    """The ucdevice.upx answer shape of the CX700 guide (p.31) plus the offered image (call flow 25)."""
-    return (
-        '<?xml version="1.0" ?><Response><NumOfFiles>1</NumOfFiles>'
-        "<CurrentTime>2009-06-04T06:22:03</CurrentTime><ServerVersion>3.5.6907.0</ServerVersion>"
-        "<ServiceVersion>3.5.6907.0</ServiceVersion><FileName>CPE.nbt</FileName>"
-        f"<BaseURL>http://pool01.contoso.com:{port}{IMAGE_DIR}</BaseURL></Response>"
-    ).encode()
-
-
-def adcs_p7b(cas: list[x509.Certificate]) -> bytes:
-    """certnew.p7b?Enc=b64 as AD CS sends it: a PKCS#7 in base64 under a CERTIFICATE armour."""
-    b64 = base64.encodebytes(pkcs7.serialize_certificates(cas, Encoding.DER))
-    return b"-----BEGIN CERTIFICATE-----\r\n" + b64 + b"-----END CERTIFICATE-----\r\n"
-
-
-CERTPROV_WSDL = (
-    b'<?xml version="1.0"?><wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
-    b'targetNamespace="http://schemas.microsoft.com/OCS/AuthWebServices/"/>'
-)
 HTML = b"<!DOCTYPE html><html><head><title>IIS Windows Server</title></head><body>IIS</body></html>"
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
 
 @dataclass
-class FakeSite:
-    """Until the updates and pki slices are merged: ucdevice.upx, the image, certsrv and CertProv."""
+class HtmlFront:
+    """The broken site: another web server on port 80 whose ucdevice.upx answers HTML (an IIS default
+    page); every other path is forwarded to the real phonehome, so only the check-in is broken."""
 
-    cas: list[x509.Certificate]
-    upx_html: bool = False
+    upstream: str  # phonehome's HTTP listener, http://127.0.0.1:PORT
     port: int = 0
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
+        front = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-            def reply(self, status: int, ctype: str, body: bytes, **headers: str) -> None:
+            def reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", ctype)
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
-                for name, value in headers.items():
-                    self.send_header(name.replace("_", "-"), value)
                 self.end_headers()
                 self.wfile.write(body)
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 self.do_GET()
 
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if path.lower() == "/requesthandler/ucdevice.upx":
-                    if site.upx_html:
-                        self.reply(200, "text/html; charset=utf-8", HTML)
-                    else:
-                        self.reply(200, "text/xml; charset=utf-8", status_xml(site.port))
-                elif path == f"{IMAGE_DIR}/CPE.nbt":
-                    match = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
-                    if match is None:
-                        self.reply(200, "binary/octet-stream", IMAGE)
-                        return
-                    start, end = int(match[1]), min(int(match[2]), len(IMAGE) - 1)
-                    crange = f"bytes {start}-{end}/{len(IMAGE)}"
-                    self.reply(206, "binary/octet-stream", IMAGE[start : end + 1], Content_Range=crange)
-                elif path == "/certsrv/certnew.p7b":
-                    self.reply(200, "application/x-pkcs7-certificates", adcs_p7b(site.cas))
-                elif path == "/CertProv/CertProvisioningService.svc":
-                    self.reply(200, "text/xml; charset=utf-8", CERTPROV_WSDL)
-                else:
-                    self.reply(404, "text/plain", b"not found\n")
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.path.split("?", 1)[0].lower() == "/requesthandler/ucdevice.upx":
+                    self.reply(200, [("Content-Type", "text/html; charset=utf-8")], HTML)
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                answer = httpx.request(
+                    self.command, front.upstream + self.path, headers=headers, content=body, timeout=10
+                )
+                kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP]
+                self.reply(answer.status_code, kept, answer.content)
 
         return Handler
 
     @contextlib.contextmanager
-    def serve(self) -> Iterator[FakeSite]:
+    def serve(self) -> Iterator[HtmlFront]:
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         httpd.timeout = 5
         self.port = int(httpd.server_address[1])

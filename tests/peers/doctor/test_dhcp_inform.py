@@ -1,5 +1,6 @@
 """The doctor's DHCPINFORM against dnsmasq in a network namespace: option 60 MS-UC-Client asking for 43 and
-120, as an LPE phone does (research §6); dnsmasq encodes the options, our decoder reads them.
+120, as an LPE phone does (research §6); dnsmasq encodes the options, our decoder reads them; the
+CertProv step then calls phonehome (running in the same namespace) at the option 43 URL.
 
 Peers: dnsmasq, iproute2 (ip netns), root.
 """
@@ -18,7 +19,6 @@ from tests.peers.doctor.lab import Netns, background, free_port, netns_pair
 from tests.support.peers import require_binary
 
 DHCP_PORTS = (16767, 16768)
-CERTPROV = b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/"/>'
 
 
 def dnsmasq_conf(n: Netns, workdir: Path, dns_port: int, web_port: int, with_120: bool) -> Path:
@@ -69,31 +69,35 @@ def wait_for_dns(n: Netns, port: int) -> None:
     raise AssertionError("dnsmasq in the namespace did not answer DNS")
 
 
+def wait_for_phonehome(data_dir: Path) -> None:
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if (data_dir / "run" / "listeners.json").exists():
+            return
+        time.sleep(0.1)
+    raise AssertionError("phonehome in the namespace did not start")
+
+
 def run_inform(tmp_path: Path, with_120: bool, site: str = "") -> dict[str, Any]:
     binary = require_binary("dnsmasq")
     with netns_pair(f"{os.getpid() % 100000}{int(with_120)}") as n:
         (tmp_path / "empty").mkdir()
         (tmp_path / "empty" / "phonehome.toml").write_text(site)
-        web_root = tmp_path / "web"
-        (web_root / "CertProv").mkdir(parents=True)
-        (web_root / "CertProv" / "CertProvisioningService.svc").write_bytes(CERTPROV)
         dns_port, web_port = free_port(), free_port()
         conf = dnsmasq_conf(n, tmp_path, dns_port, web_port, with_120)
-        web = [
-            sys.executable,
-            "-m",
-            "http.server",
-            "--bind",
-            n.server_ip,
-            "--directory",
-            str(web_root),
-            str(web_port),
+        # phonehome itself in the server's namespace: option 43 points at its CertProv route.
+        (tmp_path / "phonehome").mkdir()
+        listen = [
+            f"--{plane}={n.server_ip}:{port}"
+            for plane, port in (("http", web_port), ("https", 0), ("admin", 0))
         ]
+        web = [sys.executable, "-m", "phonehome", "--data", str(tmp_path / "phonehome"), "serve", *listen]
         with (
             background(n.exec(n.server, binary, f"--conf-file={conf}"), tmp_path / "dnsmasq.log"),
             background(n.exec(n.server, *web), tmp_path / "web.log"),
         ):
             wait_for_dns(n, dns_port)
+            wait_for_phonehome(tmp_path / "phonehome")
             doctor = [
                 sys.executable,
                 "-m",
@@ -123,7 +127,8 @@ def test_inform_reads_options_43_and_120_and_certprov_follows_option_43(tmp_path
     assert "option 120 → pool01.contoso.com" in inform["evidence"]
     certprov = steps["trust.certprov"]
     assert certprov["status"] == "pass", certprov
-    assert certprov["evidence"][0].startswith(f"GET http://192.0.2.1:{steps['_web_port']}/CertProv/")
+    assert certprov["evidence"][0].startswith(f"POST http://192.0.2.1:{steps['_web_port']}/CertProv/")
+    assert "GetRootCertChains: 1 chain(s)" in certprov["evidence"][1]
 
 
 def test_inform_without_option_120_fails_with_the_option_line(tmp_path: Path) -> None:

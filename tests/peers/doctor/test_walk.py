@@ -1,6 +1,8 @@
 """``phonehome doctor`` against real daemons: dnsmasq (authoritative DNS on a high loopback port), chronyd
-(NTP on a high port) and phonehome itself (its HTTPS listener and certificate). A correct site passes;
-each broken variant fails exactly its step, with the fix line.
+(NTP on a high port) and phonehome itself: its certificate, ucdevice.upx over HTTP and HTTPS (a firmware
+package is imported and approved, so the check-in offers an image and the ranged download is real), the
+certsrv p7b and a CertProv GetRootCertChains call. A correct site passes; each broken variant fails
+exactly its step, with the fix line. Only "ucdevice.upx answering HTML" puts a stand-in in front.
 
 Peers: dnsmasq, chrony (Debian packages dnsmasq, chrony).
 """
@@ -16,15 +18,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
 
-from tests.peers.doctor.lab import FakeSite, chronyd, dnsmasq, free_port
+from tests.integration.updates.packages import build_cab
+from tests.peers.doctor.lab import HtmlFront, chronyd, dnsmasq, free_port
 from tests.support.server import PhonehomeServer
 
 ZONES = ["contoso.com", "fabrikam.com", "fabrikam.dk", "dk"]
 GOOD_NAMES = ["ucupdates-r2.contoso.com", "ucupdates-r2", "pool01.contoso.com", "ucupdates-r2.fabrikam.dk"]
 # The certificate a Lync wizard gives by default: FQDNs only, no short name.
 NO_SHORT_NAMES = ["ucupdates-r2.contoso.com", "pool01.contoso.com"]
+# The doctor's LPE check-in says CX600 4.0.7577.4363; the approved rule offers it 4455.
+CX600 = "UCPhone/Polycom/CX600/A/ENU"
+OFFERED = "4.0.7577.4455"
+
+
+def import_cx600(server: PhonehomeServer, workdir: Path) -> None:
+    folder = f"{CX600}/{OFFERED}/CPE"
+    cab = workdir / "UCUpdates-CX600.cab"
+    cab.write_bytes(
+        build_cab(
+            {
+                f"{folder}/CPE.nbt": bytes(range(256)) * 64,
+                f"{folder}/CPE.cat": b"catalog",
+                f"{folder}/CPE_desc.xml": f"<Desc><Version>{OFFERED}</Version></Desc>".encode(),
+            }
+        )
+    )
+    server.cli("firmware", "import", str(cab))
+    server.cli("rules", "approve", CX600)
 
 
 def start_phonehome(data_dir: Path, names: list[str]) -> PhonehomeServer:
@@ -39,8 +60,7 @@ class Lab:
     good: PhonehomeServer
     no_short_name: PhonehomeServer
     ntp_port: int
-    site: FakeSite
-    html_site: FakeSite
+    html_front: HtmlFront
     workdir: Path
 
 
@@ -49,19 +69,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("doctor-lab")
     good = start_phonehome(root / "good", GOOD_NAMES)
     try:
+        import_cx600(good, root)
         bad = start_phonehome(root / "no-short-name", NO_SHORT_NAMES)
         try:
-            cas = [x509.load_pem_x509_certificate(s.ca_file.read_bytes()) for s in (good, bad)]
-            with (
-                chronyd(root / "chrony") as ntp_port,
-                FakeSite(cas).serve() as site,
-                FakeSite(cas, upx_html=True).serve() as html_site,
-            ):
-                yield Lab(good, bad, ntp_port, site, html_site, root)
+            with chronyd(root / "chrony") as ntp_port, HtmlFront(good.http).serve() as front:
+                yield Lab(good, bad, ntp_port, front, root)
         finally:
             bad.kill()
     finally:
         good.kill()
+
+
+def http_port(server: PhonehomeServer) -> int:
+    return int(server.http.rsplit(":", 1)[1])
 
 
 def https_port(server: PhonehomeServer) -> int:
@@ -99,7 +119,7 @@ def records(lab: Lab, server: PhonehomeServer, v: Variant) -> list[str]:
 
 def run_doctor(lab: Lab, tmp_path: Path, v: Variant, *extra: str) -> tuple[int, dict[str, Any]]:
     server = lab.no_short_name if v.short_name_missing else lab.good
-    site = lab.html_site if v.upx_html else lab.site
+    web = lab.html_front.port if v.upx_html else http_port(server)
     with dnsmasq(tmp_path / "dns", ZONES, records(lab, server, v)) as dns_port:
         args = [
             sys.executable,
@@ -113,7 +133,7 @@ def run_doctor(lab: Lab, tmp_path: Path, v: Variant, *extra: str) -> tuple[int, 
             "--sip-domain=fabrikam.com",
             f"--dns-server=127.0.0.1:{dns_port}",
             f"--ca={server.ca_file}",
-            f"--http-port={site.port}",
+            f"--http-port={web}",
             f"--https-port={https_port(server)}",
             "--timeout=1",
             *([f"--search-list={v.search_list}"] if v.search_list else []),
@@ -142,7 +162,11 @@ def fix_lines(report: dict[str, Any], step: str) -> list[str]:
 def test_correct_site_passes_every_step(lab: Lab, tmp_path: Path) -> None:
     rc, report = run_doctor(lab, tmp_path, Variant())
     steps = by_step(report)
-    assert {k: s["status"] for k, s in steps.items()} == dict.fromkeys(steps, "pass"), report
+    # phonehome's HTTPS listener serves only the external path: the LPE HTTPS check-in (research §1.1)
+    # reaches it with the short name (TLS, SNI, CA all good) and gets 404, which the doctor names.
+    https = "update.checkin-https"
+    expected = dict.fromkeys(steps, "pass") | {https: "warn"}
+    assert {k: s["status"] for k, s in steps.items()} == expected, json.dumps(report, indent=1)
     assert rc == 0 and report["ok"] is True
     assert list(steps) == [
         "time.locate",
@@ -152,6 +176,7 @@ def test_correct_site_passes_every_step(lab: Lab, tmp_path: Path) -> None:
         "update.locate",
         "update.tls",
         "update.checkin",
+        "update.checkin-https",
         "update.download",
         "pool.tls",
         "trust.certsrv",
@@ -160,6 +185,26 @@ def test_correct_site_passes_every_step(lab: Lab, tmp_path: Path) -> None:
     ]
     assert any("stratum 8" in e for e in steps["time.ntp"]["evidence"])
     assert any("206 binary/octet-stream" in e for e in steps["update.download"]["evidence"])
+    download = steps["update.download"]["evidence"][0]
+    assert (
+        f"/DeviceUpdateFiles_Int/{CX600}/{OFFERED}/CPE/CPE.nbt" in download
+        and "bytes 0-1023/16384" in download
+    )
+    checkin = steps["update.checkin"]["evidence"]
+    # GET is the status page (NumOfFiles=0); the POST check-in is offered the approved image.
+    assert [e.split(",")[0] for e in checkin if e.startswith("<Response>")] == [
+        "<Response> NumOfFiles=0",
+        "<Response> NumOfFiles=1",
+    ]
+    assert f"offers {OFFERED}" in checkin[-1], checkin
+    tls_checkin = steps[https]["evidence"][0]
+    assert tls_checkin.startswith(
+        f"POST https://127.0.0.1:{https_port(lab.good)}/RequestHandler/ucdevice.upx"
+    )
+    assert "→ 404" in tls_checkin and "SNI ucupdates-r2" in tls_checkin
+    assert "/RequestHandlerExt/ucdevice.upx" in steps[https]["fix"]["why"]
+    assert any("-----" not in e and "CN=" in e for e in steps["trust.certsrv"]["evidence"])
+    assert "GetRootCertChains: 1 chain(s)" in steps["trust.certprov"]["evidence"][1]
     assert any("SRV _ntp._udp.fabrikam.com" in e for e in steps["time.locate"]["evidence"])
 
 

@@ -8,6 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.x509.oid import NameOID
 
 from phonehome.doctor import verdict, verdict_web
@@ -15,6 +16,8 @@ from phonehome.doctor.fixes import Hints
 from phonehome.doctor.probes import Answer, HttpEvidence, NtpEvidence, Record, TlsEvidence
 from phonehome.doctor.verdict import Status
 from phonehome.doctor.walk import Profile, Query, Site, Step, plan
+from phonehome.pki import certprov
+from phonehome.updates import ucdevice
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 SITE = Site("contoso.com", "fabrikam.com")
@@ -214,3 +217,60 @@ def test_time_windows_com_with_the_dhcp_suffix_also_only_warns() -> None:
     result = verdict.time_source(s, SITE, asked, [], Hints(time_source="ntp.contoso.com"))
     assert result.status is Status.WARN and result.fix is not None
     assert result.fix.lines == ("_ntp._udp.fabrikam.com. 3600 IN SRV 0 0 123 ntp.contoso.com.",)
+
+
+def _reply(files: int) -> bytes:
+    offered = tuple(
+        ucdevice.OfferedFile("CPE.nbt", "CPE.cat", None, "4.0.7577.4455", NOW, "http://u:8080/D/CPE", "")
+        for _ in range(files)
+    )
+    return ucdevice.render_response(ucdevice.Reply(offered, NOW, "3.5.6907.0", "3.5.6907.0"))
+
+
+def test_checkin_reads_the_offer_with_the_updates_codec() -> None:
+    s = step("update.checkin")
+    url = "http://192.0.2.1/RequestHandler/ucdevice.upx"
+    get = HttpEvidence("GET", url, "u", 200, "text/xml; charset=utf-8", body=_reply(0))
+    post = HttpEvidence("POST", url, "u", 200, "text/xml; charset=utf-8", body=_reply(1))
+    result, image = verdict_web.checkin(s, "u", [get, post], None)
+    assert result.status is Status.PASS and image == "http://u:8080/D/CPE/CPE.nbt"
+    assert "offers 4.0.7577.4455" in result.evidence[-1]
+
+
+def test_https_checkin() -> None:
+    s = step("update.checkin-https")
+    url = "https://192.0.2.1/RequestHandler/ucdevice.upx"
+    ok = HttpEvidence("POST", url, "ucupdates-r2", 200, "text/xml", body=_reply(1))
+    assert verdict_web.checkin_https(s, "ucupdates-r2", ok).status is Status.PASS
+    # Not required (the HTTP fallback is undocumented either way): a missing route only warns.
+    missing = HttpEvidence("POST", url, "ucupdates-r2", 404, "text/plain", body=b"not found")
+    result = verdict_web.checkin_https(s, "ucupdates-r2", missing)
+    assert result.status is Status.WARN and result.fix is not None and "0x0/404" in result.fix.why
+    html = HttpEvidence("POST", url, "ucupdates-r2", 200, "text/html", body=b"<html/>")
+    assert verdict_web.checkin_https(s, "ucupdates-r2", html).status is Status.WARN
+    assert verdict_web.checkin_https(s, "ucupdates-r2", None).status is Status.SKIP
+
+
+def test_certprov_needs_a_root_chain_holding_the_ca() -> None:
+    s = step("trust.certprov")
+    ours, other = _self_signed("Contoso Root"), _self_signed("Other Root")
+    der = pkcs7.serialize_certificates([ours], Encoding.DER)
+    url = "http://192.0.2.1/CertProv/CertProvisioningService.svc"
+    good = HttpEvidence("POST", url, "p", 200, "text/xml", body=certprov.render_root_chains([der]))
+    assert verdict_web.certprov(s, good, ours).status is Status.PASS
+    assert verdict_web.certprov(s, good, other).status is Status.FAIL
+    fault = HttpEvidence("POST", url, "p", 500, "text/xml", body=certprov.render_fault("no"))
+    assert verdict_web.certprov(s, fault, None).status is Status.FAIL
+    wsdl = HttpEvidence("POST", url, "p", 200, "text/xml", body=b"<definitions/>")
+    result = verdict_web.certprov(s, wsdl, None)
+    assert result.status is Status.FAIL and "SOAP Envelope" in result.evidence[-1]
+
+
+def _self_signed(name: str) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    builder = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+    )
+    builder = builder.serial_number(1).not_valid_before(NOW).not_valid_after(NOW + dt.timedelta(days=1))
+    return builder.sign(key, hashes.SHA256())
