@@ -32,9 +32,15 @@ from phonehome.admin.web import Ui, make_ui
 from phonehome.backups import admin as backups_admin
 from phonehome.backups import phone as backups_phone
 from phonehome.backups import service as backups_service
+from phonehome.backups import web as backups_web
 from phonehome.backups.accounts import AccountService
 from phonehome.backups.service import BackupService
 from phonehome.config import CONFIG_FILE_NAME, ListenAddress, Settings
+from phonehome.devices import admin as devices_admin
+from phonehome.devices import web as devices_web
+from phonehome.devices.panels import fleet_panels
+from phonehome.devices.service import DevicesService
+from phonehome.doctor import web as doctor_web
 from phonehome.errors import StartupError
 from phonehome.fleet.service import FleetService
 from phonehome.http.middleware import access_logger_class
@@ -45,13 +51,16 @@ from phonehome.netplan import web as netplan_web
 from phonehome.netplan.service import NetplanService
 from phonehome.pki import admin as pki_admin
 from phonehome.pki import phone as pki_phone
+from phonehome.pki import web as pki_web
 from phonehome.pki.scep_service import ScepService
 from phonehome.pki.service import PkiService
 from phonehome.pki.store import init_pki
 from phonehome.runtime import Runtime
 from phonehome.updates import admin as updates_admin
 from phonehome.updates import phone as updates_phone
+from phonehome.updates import web as updates_web
 from phonehome.updates.checkin import CheckInService
+from phonehome.updates.service import UpdateService
 from phonehome.updates.wiring import build_update_services
 
 log = logging.getLogger("phonehome")
@@ -65,6 +74,7 @@ def build_services(runtime: Runtime) -> dict[type[Any], Any]:
     admin = AdminService(runtime.db, dt.timedelta(hours=settings.admin_api.token_ttl_hours))
     fleet = FleetService(runtime.db)
     backup_accounts, backups = backups_service.build(runtime)
+    update_services = build_update_services(runtime, fleet)
     pki = PkiService(runtime)
     backup_accounts.certificate_revoked = pki.is_revoked
     return {
@@ -75,8 +85,12 @@ def build_services(runtime: Runtime) -> dict[type[Any], Any]:
         PkiService: pki,
         ScepService: ScepService(pki),
         FleetService: fleet,
-        **build_update_services(runtime, fleet),
-    }
+        **update_services,
+        DevicesService: DevicesService(
+            runtime.db, fleet, update_services[UpdateService], update_services[CheckInService].audit_file,
+            backups, runtime.metrics, pki,
+        ),
+    }  # fmt: skip
 
 
 def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
@@ -92,17 +106,20 @@ def phone_routes(services: dict[type[Any], Any]) -> list[RouteFactory]:
 
 def admin_routers(services: dict[type[Any], Any]) -> list[APIRouter]:
     return [
-        netplan_admin.router,
-        netplan_web.router,
-        backups_admin.router,
-        pki_admin.router,
-        updates_admin.router,
-    ]
+        netplan_admin.router, backups_admin.router, pki_admin.router, updates_admin.router,
+        devices_admin.router, updates_web.router, devices_web.router,
+        backups_web.router, netplan_web.router, pki_web.router, doctor_web.router,
+    ]  # fmt: skip
 
 
 def admin_ui(services: dict[type[Any], Any]) -> Ui:
     """The web UI: each slice adds its template dir, its nav entries and its dashboard panels."""
-    return make_ui(extra_template_dirs=[netplan_web.TEMPLATES_DIR], nav=[netplan_web.NAV])
+    pages = (updates_web, devices_web, backups_web, pki_web, netplan_web, doctor_web)
+    ui = make_ui(
+        extra_template_dirs=[page.TEMPLATES for page in pages], nav=[i for page in pages for i in page.NAV]
+    )
+    ui.panels.append(fleet_panels(services[DevicesService]))
+    return ui
 
 
 # -- the data directory -------------------------------------------------------------------------------
@@ -321,6 +338,7 @@ async def _run(
     listening = Listening(
         *(_url(s, scheme) for s, scheme in zip(sockets, ("http", "https", "http"), strict=True))
     )
+    admin_app.state.listening = listening  # pages show phones the real ports (config may say 0)
     runtime.paths.run.mkdir(parents=True, exist_ok=True)
     (runtime.paths.run / "listeners.json").write_text(json.dumps(listening.__dict__) + "\n")
     log.info("phonehome listening", extra={**listening.__dict__, "pid": os.getpid(), "version": __version__})

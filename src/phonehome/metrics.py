@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+RECENT_REFUSALS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A phone-listener answer of 400 or more, for the dashboard (this node only, since its start)."""
+
+    time: dt.datetime
+    listener: str
+    method: str
+    path: str
+    status: int
+    device: str | None
+    peer: str | None
+    reason: str
 
 
 class Metrics:
@@ -27,6 +47,8 @@ class Metrics:
         self.in_flight = Gauge(
             "phonehome_http_in_flight", "Requests being answered.", ["listener"], registry=self.registry
         )
+
+        self.refusals: deque[Refusal] = deque(maxlen=RECENT_REFUSALS)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

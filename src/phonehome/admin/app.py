@@ -22,6 +22,8 @@ from phonehome.runtime import Runtime
 
 async def _phonehome_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PhonehomeError)
+    if not request.url.path.startswith("/api/") and exc.status >= 400:
+        return await web.error_page(request, exc)
     return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
 
 

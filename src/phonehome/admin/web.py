@@ -125,6 +125,39 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     return ui.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
+async def object_changes(request: Request, object_type: str, object_id: str, limit: int = 50) -> list[Any]:
+    """The change log of one object, newest first: every object page shows it (who, when, before/after)."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.db.session() as session:
+        return list(await list_changes(session, object_type=object_type, object_id=object_id, limit=limit))
+
+
+def listener_ports(request: Request) -> tuple[int, int]:
+    """The phone listeners' (HTTP, HTTPS) ports as bound: with port 0 in the config, the kernel picks them."""
+    runtime: Runtime = request.app.state.runtime
+    listening = getattr(request.app.state, "listening", None)
+    if listening is not None:
+        return _port(listening.http), _port(listening.https)
+    return runtime.settings.http_listen.port, runtime.settings.https_listen.port
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+async def error_page(request: Request, exc: PhonehomeError) -> HTMLResponse:
+    """A refused page or form: the reason line on a page with the way back, same status as the API."""
+    back = _safe_next(_local_path(request.headers.get("referer", "")))
+    return render(request, "error.html", {"error": exc, "back": back}, status_code=exc.status)
+
+
+def _local_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else "/"
+
+
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect after sign-in would be a phishing aid.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

@@ -6,12 +6,12 @@ import socket
 import sys
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 import typer
 from rich.table import Table
 
 from phonehome.backups.accounts import AccountService
+from phonehome.backups.bruri import bruri_lines
 from phonehome.backups.errors import BadBackupName
 from phonehome.backups.names import BackupName, BadFileName, parse_backup_name
 from phonehome.backups.service import BackupService
@@ -127,13 +127,9 @@ def show_bruri(
     settings = options(ctx).settings()
     run_with_runtime(ctx, lambda runtime: _accounts(runtime).get(name))
     server = host or (settings.server_names[0] if settings.server_names else socket.getfqdn())
-    secret = quote(password, safe="") if password else "<password>"
-    user = quote(name, safe="")
-    prefix = settings.backups.prefix
     http, https = settings.http_listen.port, settings.https_listen.port
-    typer.echo(f"SET BRURI http://{user}:{secret}@{server}:{http}{prefix}")
-    typer.echo(f"SET BRURI https://{user}:{secret}@{server}:{https}{prefix}")
-    typer.echo(f"# with a device certificate (CN={name}): SET BRURI https://{server}:{https}{prefix}")
+    for line in bruri_lines(name, password, server, http, https, settings.backups.prefix):
+        typer.echo(line)
 
 
 @app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 
@@ -12,7 +13,7 @@ from aiohttp.typedefs import Handler, Middleware
 from phonehome.errors import PhonehomeError
 from phonehome.http.identity import PeerIdentity, identity_from_der
 from phonehome.logs import access_log
-from phonehome.metrics import Metrics
+from phonehome.metrics import Metrics, Refusal
 
 log = logging.getLogger("phonehome.http")
 
@@ -66,6 +67,14 @@ def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessL
             metrics.duration.labels(listener).observe(time)
             metrics.sent_bytes.labels(listener).inc(sent)
             peer = peer_identity(request)
+            device = request.get(DEVICE) or (peer.common_name if peer else None)
+            if response.status >= 400:
+                metrics.refusals.append(
+                    Refusal(
+                        dt.datetime.now(dt.UTC), listener, request.method, request.rel_url.raw_path[:200],
+                        response.status, device, request.remote, _reason(response),
+                    )
+                )  # fmt: skip
             access_log.info(
                 "request",
                 extra={
@@ -76,7 +85,7 @@ def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessL
                     "bytes": sent,
                     "duration_ms": round(time * 1000, 2),
                     "peer": request.remote,
-                    "device": request.get(DEVICE) or (peer.common_name if peer else None),
+                    "device": device,
                     "request_id": request.get(REQUEST_ID),
                 },
             )
@@ -86,6 +95,14 @@ def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessL
             return True
 
     return JsonAccessLogger
+
+
+def _reason(response: web.StreamResponse) -> str:
+    """The one reason line an error response carries (errors are short text bodies)."""
+    body = response.body if isinstance(response, web.Response) else None
+    if not isinstance(body, bytes):
+        return response.reason or ""
+    return body[:200].decode("utf-8", errors="replace").strip().splitlines()[0] if body.strip() else ""
 
 
 @web.middleware

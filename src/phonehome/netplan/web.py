@@ -1,4 +1,7 @@
-"""The admin web page ``/netplan/``: the plan in words and every rendering, ready to copy."""
+"""Network plan pages of the admin UI: DHCP and DNS configurations per format, download, the plan in words.
+
+The same renderings as ``phonehome netplan`` and ``/api/v1/netplan/``; nothing here is stored.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +10,85 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from phonehome.admin.deps import get_service
 from phonehome.admin.web import NavItem, PageUser, render
-from phonehome.netplan.errors import NetplanError
+from phonehome.netplan.errors import UnknownFormat
 from phonehome.netplan.render import DHCP_RENDERERS, DNS_RENDERERS, ZONES
 from phonehome.netplan.service import NetplanService
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-NAV = NavItem("Network plan", "/netplan/")
+TEMPLATES = Path(__file__).parent / "templates"
+NAV = [NavItem("Network plan", "/netplan/")]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(prefix="/netplan", include_in_schema=False)
 Netplan = Annotated[NetplanService, Depends(get_service(NetplanService))]
 
+# The file name each DHCP server's admin expects, for the download button.
+DHCP_FILES = {
+    "kea": ("Kea", "kea-dhcp4.conf"),
+    "isc": ("ISC dhcpd", "dhcpd.conf"),
+    "dnsmasq": ("dnsmasq", "phonehome-dnsmasq.conf"),
+    "windows": ("Windows netsh", "phonehome-dhcp.netsh"),
+    "powershell": ("Windows PowerShell", "phonehome-dhcp.ps1"),
+    "cisco": ("Cisco IOS", "phonehome-dhcp.ios"),
+}
+DNS_FORMATS = {"bind": "BIND", "powershell": "Windows PowerShell"}
+assert set(DHCP_FILES) == set(DHCP_RENDERERS) and set(DNS_FORMATS) == set(DNS_RENDERERS)
 
-def _choices() -> list[tuple[str, str]]:
-    """(label, query) for every rendering: the page's tabs."""
-    tabs = [("In words", "")]
-    tabs += [(f"DHCP: {fmt}", f"?show=dhcp&format={fmt}") for fmt in DHCP_RENDERERS]
-    tabs += [
-        (f"DNS {zone}: {fmt}", f"?show=dns&zone={zone}&format={fmt}")
-        for zone in ZONES
-        for fmt in DNS_RENDERERS
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _menu() -> dict[str, object]:
+    return {"dhcp_formats": DHCP_FILES, "dns_formats": DNS_FORMATS, "zones": ZONES}
+
+
+def _attachment(text: str, filename: str) -> Response:
+    return Response(
+        text.encode(),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def explain(request: Request, user: PageUser, netplan: Netplan) -> HTMLResponse:
+    return render(request, "netplan-explain.html", {**_menu(), "text": netplan.explain(_today())})
+
+
+@router.get("/dhcp/{fmt}", response_class=HTMLResponse)
+async def dhcp(request: Request, user: PageUser, netplan: Netplan, fmt: str) -> HTMLResponse:
+    text = netplan.dhcp(fmt)
+    label, filename = DHCP_FILES[fmt]
+    files = [(filename, text, f"/netplan/dhcp/{fmt}/download")]
+    context = {**_menu(), "title": f"DHCP: {label}", "files": files, "current": f"dhcp/{fmt}"}
+    return render(request, "netplan-config.html", context)
+
+
+@router.get("/dhcp/{fmt}/download")
+async def dhcp_download(user: PageUser, netplan: Netplan, fmt: str) -> Response:
+    text = netplan.dhcp(fmt)
+    return _attachment(text, DHCP_FILES[fmt][1])
+
+
+@router.get("/dns/{zone}/{fmt}", response_class=HTMLResponse)
+async def dns(request: Request, user: PageUser, netplan: Netplan, zone: str, fmt: str) -> HTMLResponse:
+    rendered = netplan.dns(zone, fmt, _today())
+    files = [
+        (name, text, f"/netplan/dns/{zone}/{fmt}/download?file={name}") for name, text in rendered.items()
     ]
-    return tabs
+    title = f"DNS: {zone} zone, {DNS_FORMATS[fmt]}"
+    context = {**_menu(), "title": title, "files": files, "current": f"dns/{zone}/{fmt}"}
+    return render(request, "netplan-config.html", context)
 
 
-@router.get("/netplan/", response_class=HTMLResponse)
-def netplan_page(
-    request: Request,
-    user: PageUser,
-    netplan: Netplan,
-    show: str = "explain",
-    format: str = "",
-    zone: str = "internal",
-) -> HTMLResponse:
-    today = dt.datetime.now(dt.UTC).date()
-    files: dict[str, str] = {}
-    error = None
-    # A half-written [site] is what admins come here to fix: show the reason in the page.
-    try:
-        if show == "dhcp":
-            files = {f"DHCP ({format})": netplan.dhcp(format)}
-        elif show == "dns":
-            files = netplan.dns(zone, format or "bind", today)
-        else:
-            files = {"The plan in words": netplan.explain(today)}
-    except NetplanError as exc:
-        error = exc.reason
-    current = "" if show not in ("dhcp", "dns") else "?" + str(request.url.query)
-    context = {"files": files, "error": error, "tabs": _choices(), "current": current}
-    return render(request, "netplan.html", context, status_code=400 if error else 200)
+@router.get("/dns/{zone}/{fmt}/download")
+async def dns_download(user: PageUser, netplan: Netplan, zone: str, fmt: str, file: str) -> Response:
+    rendered = netplan.dns(zone, fmt, _today())
+    if file not in rendered:
+        raise UnknownFormat(
+            f"the {zone} zone in {fmt} has no file {file[:80]!r}; one of {', '.join(rendered)}"
+        )
+    return _attachment(rendered[file], file)

@@ -126,9 +126,9 @@ def test_admin_web_page_shows_the_plan(site_server: PhonehomeServer, token: str)
         assert page.status_code == 200
         assert "ucupdates-r2.contoso.com A 192.0.2.10" in page.text
         assert 'href="/netplan/"' in page.text and "Network plan" in page.text
-        kea = browser.get("/netplan/", params={"show": "dhcp", "format": "kea"})
+        kea = browser.get("/netplan/dhcp/kea")
         assert kea.status_code == 200 and "option[60].text == &#39;MS-UC-Client&#39;" in kea.text
-        zones = browser.get("/netplan/", params={"show": "dns", "zone": "external", "format": "bind"})
-        assert "<h2>fabrikam.com.external.zone</h2>" in zones.text
-        bad = browser.get("/netplan/", params={"show": "dhcp", "format": "junos"})
+        zones = browser.get("/netplan/dns/external/bind")
+        assert "<h2><code>fabrikam.com.external.zone</code></h2>" in zones.text
+        bad = browser.get("/netplan/dhcp/junos")
         assert bad.status_code == 400 and "unknown DHCP format &#39;junos&#39;" in bad.text
