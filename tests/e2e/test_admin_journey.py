@@ -5,13 +5,14 @@ CX700 phones check in and update, see their versions move on the dashboard and t
 restore an older backup version, download the Kea configuration. Screenshots of
 the main pages go to PHONEHOME_SCREENSHOTS (docs/screenshots for the README) or the test's tmp dir.
 
-Peers: Debian chromium (Playwright drives it), scripted CX700 check-ins as the phones, Kea's own config check
+Peers: Debian chromium (Playwright drives it), `phonehome simulate` as the phones, Kea's own config check
 when kea-dhcp4 is installed.
 """
 
 from __future__ import annotations
 
 import codecs
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ import pytest
 from playwright.sync_api import FilePayload, Page
 
 from tests.integration.updates.packages import CX700, build_cab, image_files
-from tests.integration.updates.phones import check_in, offered
 from tests.support.browser import chromium_page, screenshot
 from tests.support.peers import require_binary
 from tests.support.server import PhonehomeServer
@@ -84,18 +84,30 @@ def upload_and_approve(page: Page, server: PhonehomeServer, tmp_path: Path) -> N
     screenshot(page, tmp_path, "updater-rules")
 
 
-def boot_phones(server: PhonehomeServer) -> dict[str, int]:
-    """CX700 phones on 1.0.199.123 check in, take the offered image and check in again (scripted phones;
-    the simulator takes their place when it is merged). Returns version → phones after."""
-    after: dict[str, int] = {}
-    url = f"{server.http}/RequestHandler/ucdevice.upx"
-    with httpx.Client(timeout=30) as client:
-        for i in range(PHONES):
-            mac = f"00-04-F2-00-00-{i:02X}"
-            version = offered(check_in(client, url, mac, "1.0.199.123")) or "1.0.199.123"
-            check_in(client, url, mac, version)
-            after[version] = after.get(version, 0) + 1
-    return after
+def boot_phones(server: PhonehomeServer) -> dict[str, object]:
+    """The fleet simulator boots CX700 phones: they check in, take the offered image, check in again."""
+    result = server.cli(
+        "simulate",
+        "--server",
+        server.http,
+        "--phones",
+        str(PHONES),
+        "--profile",
+        "cx700",
+        "--seed",
+        "7",
+        "--boot-storm",
+        "0",
+        "--duration",
+        "60",
+        "--download-fraction",
+        "1",
+        "--interrupt-fraction",
+        "0.5",
+        "--json",
+    )
+    summary: dict[str, object] = json.loads(result.stdout)
+    return summary
 
 
 def restore_backup(page: Page, server: PhonehomeServer, tmp_path: Path) -> None:
@@ -151,7 +163,14 @@ def test_admin_journey(server: PhonehomeServer, tmp_path: Path) -> None:
         sign_in(page, server)
         upload_and_approve(page, server, tmp_path)
 
-        assert boot_phones(server) == {"1.0.522.101": PHONES}
+        summary = boot_phones(server)
+        before, after = summary["versions_before"], summary["versions_after"]
+        assert isinstance(before, dict) and isinstance(after, dict), summary
+        assert before.get("CX700 1.0.199.123", 0) > 0, summary
+        # Phones that booted on 1.0.199.123 are now on the approved 1.0.522.101; newer ones stay put.
+        moved = before["CX700 1.0.199.123"] + before.get("CX700 1.0.522.101", 0)
+        assert "CX700 1.0.199.123" not in after and after.get("CX700 1.0.522.101") == moved, summary
+        assert not summary["errors"], summary
         page.click("header >> text=Dashboard")
         fleet = page.text_content("svg[aria-label='phones per model and version']") or ""
         assert "CX700 1.0.522.101" in fleet and "CX700 1.0.199.123" not in fleet
