@@ -174,7 +174,8 @@ def test_certmonger_enrols_and_the_certificate_authenticates(
     server.cli("accounts", "add", "4711", "--generate")
     server.cli("accounts", "add", "4712", "--generate")
 
-    def backup(method: str, name: str) -> int:
+    def https_status(path: str, *args: str) -> int:
+        """The HTTP status curl gets for ``path`` on the HTTPS listener, presenting the SCEP certificate."""
         result = subprocess.run(
             [
                 curl,
@@ -191,16 +192,18 @@ def test_certmonger_enrols_and_the_certificate_authenticates(
                 str(cert),
                 "--key",
                 str(key),
-                "-X",
-                method,
-                *(["--data-binary", "\ufeffSPEEDDIAL=1"] if method == "PUT" else []),
-                f"{server.https}/backup/{name}",
+                *args,
+                f"{server.https}{path}",
             ],
             capture_output=True,
             text=True,
             timeout=WAIT + 5,
         )
         return int(result.stdout)
+
+    def backup(method: str, name: str) -> int:
+        body = ["--data-binary", "\ufeffSPEEDDIAL=1"] if method == "PUT" else []
+        return https_status(f"/backup/{name}", "-X", method, *body)
 
     assert backup("PUT", "4711_96xxdata.txt") == 201
     assert backup("GET", "4711_96xxdata.txt") == 200
@@ -208,34 +211,13 @@ def test_certmonger_enrols_and_the_certificate_authenticates(
 
     # Revoked in phonehome: the listener still completes the handshake (same CA), the service refuses.
     def check_in() -> int:
-        result = subprocess.run(
-            [
-                curl,
-                "-sS",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "--max-time",
-                str(WAIT),
-                "--cacert",
-                str(server.ca_file),
-                "--cert",
-                str(cert),
-                "--key",
-                str(key),
-                "-H",
-                "Content-Type: text/xml",
-                "--data-binary",
-                "<Request><MAC>00-04-F2-00-47-11</MAC><Vendor>Polycom</Vendor><Model>CX700</Model>"
-                "<Revision>A</Revision><Locale>ENU</Locale><Version>1.0.522.101</Version></Request>",
-                f"{server.https}/RequestHandlerExt/ucdevice.upx",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=WAIT + 5,
+        body = (
+            "<Request><MAC>00-04-F2-00-47-11</MAC><Vendor>Polycom</Vendor><Model>CX700</Model>"
+            "<Revision>A</Revision><Locale>ENU</Locale><Version>1.0.522.101</Version></Request>"
         )
-        return int(result.stdout)
+        return https_status(
+            "/RequestHandlerExt/ucdevice.upx", "-H", "Content-Type: text/xml", "--data-binary", body
+        )
 
     assert check_in() == 200  # the device certificate authenticates the external check-in too
     server.cli("pki", "revoke", peer["serial"])
