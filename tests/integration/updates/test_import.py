@@ -19,8 +19,8 @@ from phonehome.updates.models import FirmwareFile, FirmwareImage, UpdateRule
 from phonehome.updates.rules import RuleKey
 from phonehome.updates.service import UpdateService
 from tests.integration.updates.packages import CX700, build_cab, build_exe, image_files, sha256
+from tests.support.corpus import cab_corpus
 
-HOSTILE = Path("/work/shared/testdata/cab/hostile")
 ACTOR = Actor("test")
 RULE = CX700
 
@@ -57,11 +57,10 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 async def test_hostile_cabinets_are_refused_with_one_line_and_write_nothing(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    if not HOSTILE.is_dir():
-        pytest.skip("cabinet test corpus not present")
+    hostile = cab_corpus() / "hostile"
     before = sorted(p for p in tmp_path.parent.rglob("*") if "data" not in p.parts)
     importer = make_importer(runtime)
-    for cabinet in sorted(HOSTILE.glob("*.cab")):
+    for cabinet in sorted(hostile.glob("*.cab")):
         with pytest.raises(BadPackage) as refused:
             await importer.import_files(ACTOR, [cabinet])
         reason = refused.value.reason

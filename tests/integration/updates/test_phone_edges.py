@@ -15,6 +15,7 @@ from phonehome.pki.store import PkiPaths, load_ca, pem_cert, pem_key
 from phonehome.updates.auditlog import parse_records
 from tests.integration.updates.packages import CX700, build_cab, image_files
 from tests.integration.updates.phones import check_in, checkin_body, offered
+from tests.support.corpus import cab_corpus
 from tests.support.peers import require_binary
 from tests.support.server import PhonehomeServer
 
@@ -212,13 +213,12 @@ def test_admin_api_refusals(srv: PhonehomeServer, admin: httpx.Client) -> None:
 
 def test_cli_lists_and_refusals(srv: PhonehomeServer, tmp_path: Path) -> None:
     srv.env["COLUMNS"] = "250"  # Rich tables: no truncated MACs
-    hostile = Path("/work/shared/testdata/cab/hostile/dirwalk-vulns.cab")
-    if hostile.exists():
-        refused = srv.cli("firmware", "import", str(hostile), check=False)
-        assert refused.returncode == 2
-        assert refused.stderr.strip().splitlines() == [
-            "phonehome: error: dirwalk-vulns.cab: corrupt cabinet: No CFDATA blocks"
-        ]
+    hostile = cab_corpus() / "hostile" / "dirwalk-vulns.cab"
+    refused = srv.cli("firmware", "import", str(hostile), check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "phonehome: error: dirwalk-vulns.cab: corrupt cabinet: No CFDATA blocks"
+    ]
     bad = srv.cli("test-devices", "add", "--mac", "00-04", check=False)
     assert bad.returncode == 2 and "not a MAC address" in bad.stderr
     assert (

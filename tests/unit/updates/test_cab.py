@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from phonehome.updates.cab import PackageError, find_cabinets, read_package, safe_path
 from tests.integration.updates.packages import build_cab, build_exe
+from tests.support.corpus import cab_corpus
 from tests.support.peers import require_binary
-
-CORPUS = Path("/work/shared/testdata/cab")
 
 
 def corpus(name: str) -> bytes:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"cabinet test corpus not present: {path}")
-    return path.read_bytes()
+    return (cab_corpus() / name).read_bytes()
 
 
 def test_mszip_cabinet_with_cabarchive() -> None:
