@@ -97,6 +97,9 @@ class UpdatesSettings(_Section):
     server_version: str = "3.5.6907.0"
     # Raw check-in bodies kept per model for capture analysis (newest N); 0 keeps none.
     sample_bodies_per_model: int = 20
+    # Check-ins answer from an in-memory catalog of rules, images and test devices; changes made on
+    # another node or by the CLI reach it within this many seconds (0: checked on every check-in).
+    catalog_refresh_seconds: float = Field(default=1.0, ge=0)
     sample_models: int = 200
     # A different check-in response template (XML with {placeholders}); empty = the built-in one.
     response_template: Path | None = None

@@ -55,7 +55,9 @@ class PhonehomeServer:
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHONEHOME_")}
-        return {**env, **self.env}
+        # Tests change rules with the CLI (another process) and check in at once: check the catalog
+        # generation on every check-in. test_catalog_refresh.py covers the production default.
+        return {**env, "PHONEHOME_UPDATES__CATALOG_REFRESH_SECONDS": "0", **self.env}
 
     def start(self) -> PhonehomeServer:
         listeners = self.data_dir / "run" / "listeners.json"

@@ -70,18 +70,8 @@ async def _find(session: AsyncSession, mac: str | None, serial: str | None) -> D
     return None
 
 
-async def record_sighting(session: AsyncSession, sighting: Sighting, now: dt.datetime) -> DeviceView:
-    """Upsert a device inside the caller's transaction (a check-in records it with its decision).
-
-    Two first contacts of one device at once make the later commit fail with IntegrityError; callers
-    retry the transaction once, which then finds the row.
-    """
-    if not sighting.mac and not sighting.serial:
-        raise ValueError("a sighting needs a MAC address or a serial number")
-    device = await _find(session, sighting.mac, sighting.serial)
-    if device is None:
-        device = Device(first_seen=now)
-        session.add(device)
+def apply_sighting(device: Device, sighting: Sighting, now: dt.datetime) -> None:
+    """Write what a sighting said onto the device row; fields it left empty keep their values."""
     device.last_seen = now
     if sighting.mac:
         device.mac = sighting.mac
@@ -95,6 +85,21 @@ async def record_sighting(session: AsyncSession, sighting: Sighting, now: dt.dat
         device.user = sighting.user[:256]
     if sighting.last_offer is not None:
         device.last_offer = sighting.last_offer
+
+
+async def record_sighting(session: AsyncSession, sighting: Sighting, now: dt.datetime) -> DeviceView:
+    """Upsert a device inside the caller's transaction (a check-in records it with its decision).
+
+    Two first contacts of one device at once make the later commit fail with IntegrityError; callers
+    retry the transaction once, which then finds the row.
+    """
+    if not sighting.mac and not sighting.serial:
+        raise ValueError("a sighting needs a MAC address or a serial number")
+    device = await _find(session, sighting.mac, sighting.serial)
+    if device is None:
+        device = Device(first_seen=now)
+        session.add(device)
+    apply_sighting(device, sighting, now)
     await session.flush()
     return _view(device)
 

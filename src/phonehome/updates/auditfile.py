@@ -21,11 +21,19 @@ class AuditFile:
         return self.directory / auditlog.file_name(self.server, day)
 
     def write(self, record: auditlog.AuditRecord) -> None:
-        line = auditlog.render_record(record)
+        self.write_many([record])
+
+    def write_many(self, records: list[auditlog.AuditRecord]) -> None:
+        """Append records in order: one open and one write per day file (a batch of check-ins)."""
+        by_day: dict[dt.date, list[str]] = {}
+        for record in records:
+            by_day.setdefault(record.time.astimezone(dt.UTC).date(), []).append(
+                auditlog.render_record(record)
+            )
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.path(record.time.astimezone(dt.UTC).date())
-            with path.open("a", encoding="utf-8", newline="") as fh:
-                if fh.tell() == 0:
-                    fh.write(auditlog.render_header())
-                fh.write(line)
+            for day, lines in by_day.items():
+                with self.path(day).open("a", encoding="utf-8", newline="") as fh:
+                    if fh.tell() == 0:
+                        fh.write(auditlog.render_header())
+                    fh.write("".join(lines))

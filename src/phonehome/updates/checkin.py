@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
+from phonehome.batching import GroupCommit
 from phonehome.blobs import BlobStore
 from phonehome.config import UpdatesSettings
 from phonehome.db import Database, utcnow
 from phonehome.fleet.identity import try_mac, try_serial
-from phonehome.fleet.service import FleetService, Sighting, record_sighting
+from phonehome.fleet.recorder import SightingRecorder
+from phonehome.fleet.service import FleetService, Sighting
 from phonehome.updates import auditlog, ucdevice
 from phonehome.updates.auditfile import AuditFile
-from phonehome.updates.decide import Decision, Image, decide
+from phonehome.updates.catalog import CatalogImage, DeviceAsks, image_folder_files
+from phonehome.updates.catalog_cache import CatalogCache
 from phonehome.updates.download import StoredFile
 from phonehome.updates.errors import (
     ClientVersionRefused,
@@ -31,9 +32,8 @@ from phonehome.updates.errors import (
     MissingIdentity,
     UpdateFileNotFound,
 )
-from phonehome.updates.models import CheckInSample, FirmwareFile, FirmwareImage, TestDevice, UpdateRule
-from phonehome.updates.package import INTERIM
-from phonehome.updates.service import rule_state, site_of
+from phonehome.updates.models import CheckInSample
+from phonehome.updates.service import Sites
 from phonehome.updates.versions import FilterRule, filter_refusal
 
 # URL prefixes of the update store: OCS 2007 R2 and Lync, internal (HTTP) and external (HTTPS).
@@ -56,6 +56,9 @@ class CheckInRequest:
 
 
 class CheckInService:
+    """Check-ins answer from the in-memory catalog; the inventory row, the audit line and (for the first
+    bodies of a model) the raw sample are written in batches shared with concurrent check-ins."""
+
     def __init__(
         self,
         db: Database,
@@ -64,6 +67,7 @@ class CheckInService:
         fleet: FleetService,
         audit: AuditFile,
         template: str = ucdevice.DEFAULT_TEMPLATE,
+        catalog: CatalogCache | None = None,
     ) -> None:
         self.db = db
         self.blobs = blobs
@@ -72,13 +76,19 @@ class CheckInService:
         self.audit_file = audit
         self.template = template
         self.filters = [FilterRule.parse(line) for line in settings.client_version_filter]
+        self.catalog = catalog or CatalogCache(db, settings.catalog_refresh_seconds)
+        self.recorder = SightingRecorder(db)
+        self.audit_group: GroupCommit[auditlog.AuditRecord] = GroupCommit(self._write_audit, name="audit")
+        self._sites = Sites(settings.sites)
+        self._sample_counts: dict[str, int] | None = None
+        self._offers: dict[tuple[object, ...], ucdevice.OfferedFile] = {}
+        self._replies: tuple[str, dict[tuple[ucdevice.OfferedFile, ...], bytes]] = ("", {})
 
     # -- check-in ------------------------------------------------------------------------------
 
     async def status(self) -> bytes:
         """What a GET on ucdevice.upx shows: the service answers, no files."""
-        version = self.settings.server_version
-        return ucdevice.render_response(ucdevice.Reply((), utcnow(), version, version), self.template)
+        return self._reply((), utcnow())
 
     async def refuse(self, request: CheckInRequest, checkin: ucdevice.CheckIn | None = None) -> None:
         """Audit a check-in refused before it was read (too large, no credential)."""
@@ -96,7 +106,31 @@ class CheckInService:
         if not mac and not serial:
             await self._audit(now, request.remote, checkin, ())
             raise MissingIdentity()
-        site = site_of(self.settings.sites, request.remote)
+        site = self._sites.of(request.remote)
+        # A check-in without a device type is a phone (the rule lookup assumes UCPhone too).
+        device_type = (checkin.device_type or "UCPhone").lower()
+        clients = {device_type, request.user_agent.split("/", 1)[0].strip().lower()} - {""}
+        refusal = filter_refusal(self.filters, clients, checkin.current_version)
+        files: tuple[ucdevice.OfferedFile, ...] = ()
+        offer: str | None = None
+        if not refusal:
+            catalog = self.catalog.fresh() or await self.catalog.current()
+            asks = DeviceAsks(
+                checkin.device_type,
+                checkin.vendor,
+                checkin.model,
+                checkin.revision,
+                checkin.locale,
+                checkin.current_version,
+                mac,
+                serial,
+                site,
+            )
+            decision, image = catalog.decide(asks)
+            files = self._offer(image, request) if image is not None and decision.version else ()
+            offer = decision.version or ""
+        if self._wants_sample(checkin):
+            await self._sample(checkin, request)
         sighting = Sighting(
             mac,
             serial,
@@ -109,78 +143,26 @@ class CheckInService:
             request.remote,
             checkin.user_id,
             site,
+            last_offer=offer,
         )
-        # A check-in without a device type is a phone (the rule lookup assumes UCPhone too).
-        device_type = (checkin.device_type or "UCPhone").lower()
-        clients = {device_type, request.user_agent.split("/", 1)[0].strip().lower()} - {""}
-        refusal = filter_refusal(self.filters, clients, checkin.current_version)
-        files: tuple[ucdevice.OfferedFile, ...] = ()
-        for attempt in (1, 2):
-            try:
-                # One transaction: the sample, the decision and the inventory row agree.
-                async with self.db.session() as session:
-                    await self._sample(session, checkin, request)
-                    if refusal:
-                        await record_sighting(session, sighting, now)
-                    else:
-                        decision, image = await self._decide(session, checkin, mac, serial, site)
-                        files = self._offer(image, request) if image is not None and decision.version else ()
-                        offer = decision.version or ""
-                        await record_sighting(session, replace(sighting, last_offer=offer), now)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-        if refusal:
-            await self._audit(now, request.remote, checkin, ())
-            raise ClientVersionRefused(refusal)
+        await self.recorder.record(sighting, now)
         await self._audit(now, request.remote, checkin, files)
-        version = self.settings.server_version
-        xml = ucdevice.render_response(ucdevice.Reply(files, now, version, version), self.template)
-        return xml, mac or serial or ""
+        if refusal:
+            raise ClientVersionRefused(refusal)
+        return self._reply(files, now), mac or serial or ""
 
-    async def _decide(
-        self, session: AsyncSession, checkin: ucdevice.CheckIn, mac: str | None, serial: str | None, site: str
-    ) -> tuple[Decision, FirmwareImage | None]:
-        query = select(UpdateRule).where(
-            func.lower(UpdateRule.device_type) == (checkin.device_type or "UCPhone").lower(),
-            func.lower(UpdateRule.brand) == checkin.vendor.lower(),
-            func.lower(UpdateRule.model) == checkin.model.lower(),
-        )
-        candidates = [
-            r
-            for r in await session.scalars(query)
-            if (not checkin.revision or r.revision.lower() == checkin.revision.lower())
-            and (not checkin.locale or r.locale.lower() == checkin.locale.lower())
-        ]
-        if len(candidates) != 1:
-            reason = (
-                "no rule for this device"
-                if not candidates
-                else "several rules match; send revision and locale"
+    def _reply(self, files: tuple[ucdevice.OfferedFile, ...], now: dt.datetime) -> bytes:
+        """The rendered answer; the same files within the same second render to the same bytes."""
+        stamp = ucdevice.format_time(now)
+        if self._replies[0] != stamp:
+            self._replies = (stamp, {})
+        rendered = self._replies[1]
+        if files not in rendered:
+            version = self.settings.server_version
+            rendered[files] = ucdevice.render_response(
+                ucdevice.Reply(files, now, version, version), self.template
             )
-            return Decision(None, reason), None
-        rule = candidates[0]
-        images = list(
-            await session.scalars(select(FirmwareImage).where(FirmwareImage.match_key == rule.match_key))
-        )
-        matches = []
-        if mac:
-            matches.append((TestDevice.identifier_type == "mac") & (TestDevice.identifier == mac))
-        if serial:
-            matches.append((TestDevice.identifier_type == "serial") & (TestDevice.identifier == serial))
-        scopes = ["", site] if site else [""]
-        tester = await session.scalar(
-            select(TestDevice.id).where(TestDevice.site.in_(scopes), or_(*matches)).limit(1)
-        )
-        decision = decide(
-            checkin.current_version,
-            rule_state(rule),
-            [Image(i.version, i.min_from) for i in images],
-            test_device=tester is not None,
-        )
-        image = next((i for i in images if i.version == decision.version), None)
-        return decision, image
+        return rendered[files]
 
     def _origins(self, request: CheckInRequest) -> tuple[str, str]:
         host = request.host or "localhost"
@@ -193,53 +175,68 @@ class CheckInService:
         )
         return internal.rstrip("/"), external.rstrip("/")
 
-    def _offer(self, image: FirmwareImage, request: CheckInRequest) -> tuple[ucdevice.OfferedFile, ...]:
-        nbt = next(f for f in image.files if f.path_key.endswith(".nbt"))
-        folder = PurePosixPath(nbt.path).parent
-        siblings = [f for f in image.files if PurePosixPath(f.path).parent == folder]
-        cat = next((f for f in siblings if f.path_key.endswith(".cat")), None)
-        xmls = sorted(
-            (f for f in siblings if f.path_key.endswith(".xml")), key=lambda f: "desc" not in f.path_key
-        )
-        tail = "/".join(quote(p, safe="") for p in [*image.path.split("/"), image.version, *folder.parts])
+    def _offer(self, image: CatalogImage, request: CheckInRequest) -> tuple[ucdevice.OfferedFile, ...]:
         internal, external = self._origins(request)
         layout = self.settings.url_layout
-        return (
-            ucdevice.OfferedFile(
+        key = (image.match_key, image.version, image.imported_at, internal, external, layout)
+        offered = self._offers.get(key)
+        if offered is None:
+            if len(self._offers) > 10_000:  # many Host spellings: start over rather than grow
+                self._offers.clear()
+            nbt, cat, xml = image_folder_files(image)
+            folder = PurePosixPath(nbt.path).parent
+            parts = [*image.path.split("/"), image.version, *folder.parts]
+            tail = "/".join(quote(p, safe="") for p in parts)
+            offered = self._offers[key] = ucdevice.OfferedFile(
                 file_name=PurePosixPath(nbt.path).name,
                 signature_file_name=PurePosixPath(cat.path).name if cat else None,
-                descript_file=PurePosixPath(xmls[0].path).name if xmls else None,
+                descript_file=PurePosixPath(xml.path).name if xml else None,
                 version=image.version,
                 timestamp=image.timestamp,
                 base_url=f"{internal}{STORE_PREFIXES[(layout, 'internal')]}/{tail}",
                 external_base_url=f"{external}{STORE_PREFIXES[(layout, 'external')]}/{tail}",
-            ),
-        )
+            )
+        return (offered,)
 
-    async def _sample(
-        self, session: AsyncSession, checkin: ucdevice.CheckIn, request: CheckInRequest
-    ) -> None:
+    def _model_key(self, checkin: ucdevice.CheckIn) -> str:
+        return f"{checkin.vendor}/{checkin.model}".lower()[:200]
+
+    def _wants_sample(self, checkin: ucdevice.CheckIn) -> bool:
+        """Keep the first bodies of each model; once this node knows a model is full, no query at all."""
         limit = self.settings.sample_bodies_per_model
         if limit <= 0:
-            return
-        model_key = f"{checkin.vendor}/{checkin.model}".lower()[:200]
-        have = await session.scalar(
-            select(func.count()).select_from(CheckInSample).where(CheckInSample.model_key == model_key)
-        )
-        if have and have >= limit:
-            return
-        if not have:
-            models = await session.scalar(select(func.count(func.distinct(CheckInSample.model_key))))
-            if models and models >= self.settings.sample_models:
+            return False
+        counts = self._sample_counts
+        if counts is None:
+            return True  # not loaded yet: _sample loads the counts
+        have = counts.get(self._model_key(checkin))
+        if have is None:
+            return len(counts) < self.settings.sample_models
+        return have < limit
+
+    async def _sample(self, checkin: ucdevice.CheckIn, request: CheckInRequest) -> None:
+        """Store one raw body. Counts are this node's view: with several nodes each may add up to the
+        limit before it sees the others' samples, which keeps the table bounded all the same."""
+        if self._sample_counts is None:
+            async with self.db.session() as session:
+                rows = await session.execute(
+                    select(CheckInSample.model_key, func.count()).group_by(CheckInSample.model_key)
+                )
+                self._sample_counts = {key: count for key, count in rows}
+            if not self._wants_sample(checkin):
                 return
-        session.add(
-            CheckInSample(
-                model_key=model_key,
-                content_type=request.content_type[:200],
-                user_agent=request.user_agent[:300],
-                body=request.body,
+        model_key = self._model_key(checkin)
+        # Counted before the write, so check-ins of one model arriving together stop at the limit.
+        self._sample_counts[model_key] = self._sample_counts.get(model_key, 0) + 1
+        async with self.db.session() as session:
+            session.add(
+                CheckInSample(
+                    model_key=model_key,
+                    content_type=request.content_type[:200],
+                    user_agent=request.user_agent[:300],
+                    body=request.body,
+                )
             )
-        )
 
     async def _audit(
         self,
@@ -268,7 +265,10 @@ class CheckInService:
             ),
             c.user_id,
         )
-        await asyncio.to_thread(self.audit_file.write, record)
+        await self.audit_group.submit(record)
+
+    async def _write_audit(self, records: list[auditlog.AuditRecord]) -> None:
+        await asyncio.to_thread(self.audit_file.write_many, records)
 
     async def samples(self, model: str | None = None, limit: int = 100) -> list[CheckInSample]:
         """The raw check-in bodies kept for capture analysis, newest first."""
@@ -282,34 +282,14 @@ class CheckInService:
 
     async def locate(self, tail: str) -> StoredFile:
         """The stored file for a store URL tail: ``UCPhone/…/<Version>/CPE/CPE.nbt`` or ``OCInterim/ENU/cpe.nbt``."""
-        parts = tail.split("/")
-        if any(p in ("", ".", "..") for p in parts) or len(parts) < 3:
+        catalog = self.catalog.fresh() or await self.catalog.current()
+        found = catalog.locate(tail)
+        if found is None:
             raise UpdateFileNotFound()
-        if parts[0].lower() == INTERIM:
-            match_key, version, rest = f"{INTERIM}/{parts[1].lower()}", "0", parts[2:]
-        elif len(parts) >= 7:
-            match_key, version, rest = "/".join(parts[:5]).lower(), parts[5], parts[6:]
-        else:
-            raise UpdateFileNotFound()
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(FirmwareFile, FirmwareImage.imported_at)
-                    .join(FirmwareImage, FirmwareImage.id == FirmwareFile.image_id)
-                    .where(
-                        FirmwareImage.match_key == match_key,
-                        FirmwareImage.version == version,
-                        FirmwareFile.path_key == "/".join(rest).lower(),
-                    )
-                )
-            ).first()
-        if row is None:
-            raise UpdateFileNotFound()
-        found, imported_at = row
         return StoredFile(
-            PurePosixPath(found.path).name,
-            self.blobs.path(found.sha256),
-            found.sha256,
-            found.size,
-            imported_at,
+            PurePosixPath(found.file.path).name,
+            self.blobs.path(found.file.sha256),
+            found.file.sha256,
+            found.file.size,
+            found.image.imported_at,
         )

@@ -22,6 +22,7 @@ from phonehome.blobs import BlobStore
 from phonehome.changelog import Actor, record_change
 from phonehome.db import Database, utcnow
 from phonehome.updates import cab, package
+from phonehome.updates.catalog_cache import catalog_write
 from phonehome.updates.errors import BadPackage
 from phonehome.updates.models import FirmwareFile, FirmwareImage, UpdateRule
 from phonehome.updates.package import ImageFile, ImageSpec, Package
@@ -66,6 +67,7 @@ class FirmwareImporter:
         self.blobs = blobs
         self.cabextract = cabextract
         self.max_size = max_size
+        self.catalog_changed: Callable[[], None] = lambda: None  # the check-in catalog's invalidate
 
     def read(self, data: bytes) -> Package:
         try:
@@ -108,7 +110,7 @@ class FirmwareImporter:
         created: list[str] = []
         try:
             await self._write_blobs(pkg, created, progress)
-            async with self.db.session() as session:
+            async with catalog_write(self.db, self.catalog_changed) as session:
                 stored = [await self._store_image(session, actor, img) for img in pkg.images]
                 # One package may carry several versions for a rule (a two-step path): the newest
                 # becomes Pending, so importing the same package twice changes nothing.
@@ -216,7 +218,7 @@ class FirmwareImporter:
 
     async def prune(self, actor: Actor) -> PruneResult:
         """Delete images no rule references (Clear-CsDeviceUpdateFile), then their orphaned blobs."""
-        async with self.db.session() as session:
+        async with catalog_write(self.db, self.catalog_changed) as session:
             keep = {
                 (r.match_key, v)
                 for r in await session.scalars(select(UpdateRule))

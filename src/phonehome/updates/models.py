@@ -87,3 +87,13 @@ class CheckInSample(Base):
     content_type: Mapped[str] = mapped_column(String(200))
     user_agent: Mapped[str] = mapped_column(String(300))
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CatalogGeneration(Base):
+    """One row whose counter database triggers bump on every change to rules, images, files and test
+    devices (migration updates_0002), so each node knows when its in-memory catalog is out of date."""
+
+    __tablename__ = "update_catalog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -17,6 +17,7 @@ from phonehome.db import Database
 from phonehome.fleet.identity import IdentifierError, normalise_mac, normalise_serial
 from phonehome.fleet.service import DeviceView, FleetService
 from phonehome.updates import rules
+from phonehome.updates.catalog_cache import catalog_write
 from phonehome.updates.errors import (
     BadIdentifier,
     RuleNotFound,
@@ -133,6 +134,25 @@ def _store(rule: UpdateRule, state: RuleState) -> None:
     rule.restored = state.restored
 
 
+class Sites:
+    """Named subnets, parsed once: which site an address belongs to (most specific subnet wins)."""
+
+    def __init__(self, sites: dict[str, list[str]]) -> None:
+        networks = [
+            (ipaddress.ip_network(s, strict=False), name) for name, subnets in sites.items() for s in subnets
+        ]
+        self._networks = sorted(networks, key=lambda n: -n[0].prefixlen)
+
+    def of(self, ip: str) -> str:
+        if not self._networks:
+            return ""
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return ""
+        return next((name for network, name in self._networks if address in network), "")
+
+
 def site_of(sites: dict[str, list[str]], ip: str) -> str:
     """The named site whose subnet holds ``ip`` (most specific wins), or ""."""
     try:
@@ -153,6 +173,7 @@ class UpdateService:
         self.db = db
         self.settings = settings
         self.fleet = fleet
+        self.catalog_changed: Callable[[], None] = lambda: None  # the check-in catalog's invalidate
         for name, subnets in settings.sites.items():
             for subnet in subnets:
                 ipaddress.ip_network(subnet, strict=False)  # a bad site fails at start, not per check-in
@@ -173,7 +194,7 @@ class UpdateService:
     async def _transition(
         self, actor: Actor, ref: str, action: str, step: Callable[[RuleState], RuleState]
     ) -> RuleView:
-        async with self.db.session() as session:
+        async with catalog_write(self.db, self.catalog_changed) as session:
             rule = await find_rule(session, ref)
             before = rule_state(rule)
             try:
@@ -197,7 +218,7 @@ class UpdateService:
         return await self._transition(actor, ref, "restore", rules.restore)
 
     async def remove(self, actor: Actor, ref: str) -> None:
-        async with self.db.session() as session:
+        async with catalog_write(self.db, self.catalog_changed) as session:
             rule = await find_rule(session, ref)
             before = rule_state(rule).as_dict()
             await session.delete(rule)
@@ -232,7 +253,7 @@ class UpdateService:
     ) -> TestDeviceView:
         kind, value = self._identifier(mac, serial)
         scope = self._site(site)
-        async with self.db.session() as session:
+        async with catalog_write(self.db, self.catalog_changed) as session:
             exists = await session.scalar(
                 select(TestDevice).where(
                     TestDevice.identifier_type == kind,
@@ -261,7 +282,7 @@ class UpdateService:
     ) -> None:
         kind, value = self._identifier(mac, serial)
         scope = site or ""
-        async with self.db.session() as session:
+        async with catalog_write(self.db, self.catalog_changed) as session:
             device = await session.scalar(
                 select(TestDevice).where(
                     TestDevice.identifier_type == kind,

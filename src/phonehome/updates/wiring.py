@@ -43,4 +43,6 @@ def build_update_services(runtime: Runtime, fleet: FleetService) -> dict[type[An
     importer = FirmwareImporter(
         runtime.db, firmware, cabextract=default_cabextract(), max_size=settings.max_package_size
     )
+    # Admin changes made in this process reach this node's check-ins at once (others: the poll).
+    updates.catalog_changed = importer.catalog_changed = checkins.catalog.invalidate
     return {UpdateService: updates, CheckInService: checkins, FirmwareImporter: importer}

@@ -61,6 +61,7 @@ async def services(rt: Runtime) -> tuple[UpdateService, CheckInService]:
     updates = UpdateService(rt.db, SETTINGS, fleet)
     checkins = CheckInService(rt.db, rt.blobs, SETTINGS, fleet, AuditFile(rt.paths.logs, "FE01"))
     importer = FirmwareImporter(rt.db, rt.blobs, cabextract=None, max_size=1 << 20)
+    updates.catalog_changed = importer.catalog_changed = checkins.catalog.invalidate  # as wiring.py does
     await importer.store(ACTOR, package("1.0.522.101"))
     await updates.approve(ACTOR, CX700)
     await importer.store(ACTOR, package("3.5.6907.35"))

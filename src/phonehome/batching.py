@@ -1,0 +1,71 @@
+"""Group commit: many concurrent requests share one write, and each still waits for its own to land.
+
+A boot storm sends hundreds of check-ins a second; one database transaction (or one file append) per
+request costs more than the request itself. :class:`GroupCommit` gathers the items submitted while the
+previous batch was being written and writes them together. A caller's ``await submit(item)`` returns
+only after the batch holding its item was written (or raises what the write raised), so "answered"
+still means "recorded", and a crash loses nothing that was answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+Flush = Callable[[list[T]], Awaitable[None]]
+
+
+class GroupCommit(Generic[T]):
+    """Write submitted items in batches of at most ``max_batch``, one batch at a time."""
+
+    def __init__(self, flush: Flush[T], *, max_batch: int = 2000, name: str = "group-commit") -> None:
+        self._flush = flush
+        self._max_batch = max_batch
+        self._name = name
+        # Batches not yet written, oldest first; each future resolves when its batch is written.
+        self._queue: list[tuple[list[T], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # written so far, for metrics and tests
+        self.items = 0
+
+    async def submit(self, item: T) -> None:
+        if not self._queue or len(self._queue[-1][0]) >= self._max_batch:
+            self._queue.append(([], asyncio.get_running_loop().create_future()))
+        batch, done = self._queue[-1]
+        batch.append(item)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name=self._name)
+        # shield: a caller that goes away (client disconnect) must not cancel the others' batch.
+        await asyncio.shield(done)
+
+    async def drain(self) -> None:
+        """Wait until everything submitted so far is written (shutdown, tests)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    async def _write(self) -> None:
+        try:
+            while self._queue:
+                batch, done = self._queue.pop(0)
+                try:
+                    await self._flush(batch)
+                except asyncio.CancelledError:
+                    done.set_exception(RuntimeError(f"{self._name} stopped while writing"))
+                    done.exception()
+                    raise
+                except Exception as exc:
+                    done.set_exception(exc)
+                    done.exception()  # waiters that went away never read it; asyncio must not log it
+                else:
+                    self.batches += 1
+                    self.items += len(batch)
+                    done.set_result(None)
+        finally:
+            self._writer = None
+            # Cancelled (shutdown) with batches still queued: fail them rather than leave them hanging.
+            for _, done in self._queue:
+                done.set_exception(RuntimeError(f"{self._name} stopped before writing"))
+                done.exception()
+            self._queue.clear()
