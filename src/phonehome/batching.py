@@ -17,6 +17,10 @@ T = TypeVar("T")
 Flush = Callable[[list[T]], Awaitable[None]]
 
 
+def _ignore(_: int) -> None:
+    return None
+
+
 class GroupCommit(Generic[T]):
     """Write submitted items in batches of at most ``max_batch``, one batch at a time."""
 
@@ -27,8 +31,9 @@ class GroupCommit(Generic[T]):
         # Batches not yet written, oldest first; each future resolves when its batch is written.
         self._queue: list[tuple[list[T], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self.batches = 0  # written so far, for metrics and tests
+        self.batches = 0  # written so far, for tests
         self.items = 0
+        self.observe: Callable[[int], None] = _ignore  # items per written batch, for a metric
 
     async def submit(self, item: T) -> None:
         if not self._queue or len(self._queue[-1][0]) >= self._max_batch:
@@ -61,6 +66,7 @@ class GroupCommit(Generic[T]):
                 else:
                     self.batches += 1
                     self.items += len(batch)
+                    self.observe(len(batch))
                     done.set_result(None)
         finally:
             self._writer = None

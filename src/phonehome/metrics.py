@@ -47,6 +47,13 @@ class Metrics:
         self.in_flight = Gauge(
             "phonehome_http_in_flight", "Requests being answered.", ["listener"], registry=self.registry
         )
+        self.write_batches = Histogram(
+            "phonehome_write_batch_items",
+            "Items written together by one group commit (check-ins: inventory rows and audit lines).",
+            ["writer"],
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
+            registry=self.registry,
+        )
 
         self.refusals: deque[Refusal] = deque(maxlen=RECENT_REFUSALS)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import secrets
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -44,10 +46,12 @@ def error_response(exc: PhonehomeError) -> web.Response:
 
 def request_id_middleware(listener: str, metrics: Metrics) -> Middleware:
     in_flight = metrics.in_flight.labels(listener)
+    # Unique per process start and request, without a call into the OS random source per request.
+    prefix, sequence = secrets.token_hex(4), itertools.count(1)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[REQUEST_ID] = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        request[REQUEST_ID] = request.headers.get("X-Request-Id", "")[:64] or f"{prefix}{next(sequence):x}"
         in_flight.inc()
         try:
             return await handler(request)
@@ -60,12 +64,20 @@ def request_id_middleware(listener: str, metrics: Metrics) -> Middleware:
 def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessLogger]:
     """An aiohttp access logger: it runs after the response is sent, so the byte count is real."""
 
+    duration = metrics.duration.labels(listener)
+    sent_bytes = metrics.sent_bytes.labels(listener)
+    answered: dict[tuple[str, int], Any] = {}  # (method, status) → its counter: labels() per request adds up
+
     class JsonAccessLogger(AbstractAccessLogger):
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
             sent = response.body_length
-            metrics.requests.labels(listener, request.method, str(response.status)).inc()
-            metrics.duration.labels(listener).observe(time)
-            metrics.sent_bytes.labels(listener).inc(sent)
+            key = (request.method, response.status)
+            counter = answered.get(key)
+            if counter is None:
+                counter = answered[key] = metrics.requests.labels(listener, key[0], str(key[1]))
+            counter.inc()
+            duration.observe(time)
+            sent_bytes.inc(sent)
             peer = peer_identity(request)
             device = request.get(DEVICE) or (peer.common_name if peer else None)
             if response.status >= 400:

