@@ -24,9 +24,14 @@ def _ignore(_: int) -> None:
 class GroupCommit(Generic[T]):
     """Write submitted items in batches of at most ``max_batch``, one batch at a time."""
 
-    def __init__(self, flush: Flush[T], *, max_batch: int = 2000, name: str = "group-commit") -> None:
+    def __init__(
+        self, flush: Flush[T], *, max_batch: int = 2000, linger: float = 0.0, name: str = "group-commit"
+    ) -> None:
         self._flush = flush
         self._max_batch = max_batch
+        # Seconds the writer waits before its first batch, so that at a moderate rate (a boot storm's
+        # few hundred a second) items share a write instead of each paying for its own.
+        self._linger = linger
         self._name = name
         # Batches not yet written, oldest first; each future resolves when its batch is written.
         self._queue: list[tuple[list[T], asyncio.Future[None]]] = []
@@ -52,6 +57,8 @@ class GroupCommit(Generic[T]):
 
     async def _write(self) -> None:
         try:
+            if self._linger > 0:
+                await asyncio.sleep(self._linger)
             while self._queue:
                 batch, done = self._queue.pop(0)
                 try:

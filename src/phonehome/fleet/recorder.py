@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from dataclasses import fields, replace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, String, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phonehome.db import Database
 from phonehome.fleet.models import Device
-from phonehome.fleet.service import Sighting, apply_sighting
+from phonehome.fleet.service import Sighting
 
 # Stay under SQLite's limit of bound parameters per statement.
 _IN_CHUNK = 500
@@ -63,38 +62,119 @@ class SightingRecorder:
         self.db = db
 
     async def write(self, batch: list[tuple[Sighting, dt.datetime]]) -> None:
-        """Commit a batch of (sighting, when) in one transaction."""
+        """Commit a batch of (sighting, when) in one transaction: one SELECT, then at most one
+        executemany UPDATE and one executemany INSERT, whatever the batch size."""
         if any(not s.mac and not s.serial for s, _ in batch):
             raise ValueError("a sighting needs a MAC address or a serial number")
-        merged = merge_batch(batch)
+        merged = list(merge_batch(batch).values())
         try:
             await self._upsert(merged)
         except IntegrityError:
             # Another node (or process) created one of these devices meanwhile; now it will be found.
             await self._upsert(merged)
 
-    async def _upsert(self, merged: dict[DeviceKey, tuple[Sighting, dt.datetime]]) -> None:
-        async with self.db.session() as session:
-            # Devices seen before (nearly every check-in): one executemany UPDATE by MAC.
-            known = await _known_macs(session, sorted(s.mac for s, _ in merged.values() if s.mac))
-            if known:
-                rows = [_update_params(s, t) for s, t in merged.values() if s.mac in known]
-                await session.execute(_UPDATE_BY_MAC, rows)
-            first = [(s, t) for s, t in merged.values() if s.mac not in known]
-            if first:
-                await _create_or_adopt(session, first)
+    async def _upsert(self, merged: list[tuple[Sighting, dt.datetime]]) -> None:
+        async with self.db.engine.begin() as conn:
+            rows = await _candidates(conn, merged)
+            updates, inserts = plan(rows, merged)
+            if updates:
+                await conn.execute(_UPDATE_BY_ID, [_update_params(i, s, t) for i, (s, t) in updates.items()])
+            if inserts:
+                await conn.execute(insert(_devices), [_insert_params(s, t) for s, t in inserts])
 
 
-async def _known_macs(session: AsyncSession, macs: list[str]) -> set[str]:
-    known: set[str] = set()
-    for start in range(0, len(macs), _IN_CHUNK):
-        chunk = macs[start : start + _IN_CHUNK]
-        known.update(m for m in await session.scalars(select(Device.mac).where(Device.mac.in_(chunk))) if m)
-    return known
+Row = tuple[int, str | None, str | None]  # id, mac, serial
+
+
+def plan(
+    rows: Iterable[Row], merged: list[tuple[Sighting, dt.datetime]]
+) -> tuple[dict[int, tuple[Sighting, dt.datetime]], list[tuple[Sighting, dt.datetime]]]:
+    """Which stored row each sighting updates (by id), and the new rows to insert.
+
+    A row is found the way fleet.service finds one device at a time: by MAC, else the oldest row with
+    the serial (for a sighting with a MAC, only a row without a MAC yet, which it then completes).
+    Within the batch, new devices are found by the same rules.
+    """
+    stored, pending = _Index(), _Index()
+    for stored_id, mac, serial in sorted(rows):
+        stored.add(stored_id, mac, serial)
+    updates: dict[int, tuple[Sighting, dt.datetime]] = {}
+    inserts: list[tuple[Sighting, dt.datetime]] = []
+    for sighting, when in merged:
+        row_id = stored.find(sighting)
+        if row_id is not None:
+            updates[row_id] = _combine(updates.get(row_id), sighting, when)
+            stored.add(row_id, sighting.mac, sighting.serial)
+            continue
+        index = pending.find(sighting)
+        if index is None:
+            pending.add(len(inserts), sighting.mac, sighting.serial)
+            inserts.append((sighting, when))
+        else:
+            inserts[index] = _combine(inserts[index], sighting, when)
+            pending.add(index, sighting.mac, sighting.serial)
+    return updates, inserts
+
+
+class _Index:
+    """Rows (stored or about to be) by MAC and by serial, oldest first."""
+
+    def __init__(self) -> None:
+        self.by_mac: dict[str, int] = {}
+        self.by_serial: dict[str, list[int]] = {}
+        self.has_mac: set[int] = set()
+
+    def add(self, key: int, mac: str | None, serial: str | None) -> None:
+        if mac:
+            self.by_mac.setdefault(mac, key)
+            self.has_mac.add(key)
+        if serial and key not in self.by_serial.setdefault(serial, []):
+            self.by_serial[serial].append(key)
+
+    def find(self, sighting: Sighting) -> int | None:
+        if sighting.mac and sighting.mac in self.by_mac:
+            return self.by_mac[sighting.mac]
+        for key in self.by_serial.get(sighting.serial or "", ()):
+            if not (sighting.mac and key in self.has_mac):
+                return key
+        return None
+
+
+def _combine(
+    before: tuple[Sighting, dt.datetime] | None, sighting: Sighting, when: dt.datetime
+) -> tuple[Sighting, dt.datetime]:
+    if before is None:
+        return sighting, when
+    return merge(before[0], sighting), max(before[1], when)
+
+
+async def _candidates(conn: AsyncConnection, merged: list[tuple[Sighting, dt.datetime]]) -> list[Row]:
+    """Rows with one of these MACs or serials (chunked: SQLite limits bound parameters)."""
+    macs = sorted({s.mac for s, _ in merged if s.mac})
+    serials = sorted({s.serial for s, _ in merged if s.serial})
+    found: list[Row] = []
+    c = _devices.c
+    for start in range(0, max(len(macs), len(serials)), _IN_CHUNK):
+        mac_chunk, serial_chunk = macs[start : start + _IN_CHUNK], serials[start : start + _IN_CHUNK]
+        query = select(c.id, c.mac, c.serial).where(or_(c.mac.in_(mac_chunk), c.serial.in_(serial_chunk)))
+        found.extend((r.id, r.mac, r.serial) for r in await conn.execute(query))
+    return found
 
 
 _devices = cast(Table, Device.__table__)
-_SAID = ("serial", "device_type", "brand", "model", "revision", "locale", "version", "ip", "site", "user")
+_SAID = (
+    "mac",
+    "serial",
+    "device_type",
+    "brand",
+    "model",
+    "revision",
+    "locale",
+    "version",
+    "ip",
+    "site",
+    "user",
+)
 
 
 def _kept_unless_said(column: str) -> ColumnElement[Any]:
@@ -102,9 +182,9 @@ def _kept_unless_said(column: str) -> ColumnElement[Any]:
     return func.coalesce(func.nullif(bindparam(f"b_{column}", type_=String()), ""), _devices.c[column])
 
 
-_UPDATE_BY_MAC = (
+_UPDATE_BY_ID = (
     update(_devices)
-    .where(_devices.c.mac == bindparam("b_mac"))
+    .where(_devices.c.id == bindparam("b_id"))
     .values(
         last_seen=bindparam("b_seen", type_=_devices.c.last_seen.type),
         last_offer=func.coalesce(bindparam("b_last_offer", type_=String()), _devices.c.last_offer),
@@ -113,52 +193,25 @@ _UPDATE_BY_MAC = (
 )
 
 
-def _update_params(sighting: Sighting, seen: dt.datetime) -> dict[str, Any]:
-    params: dict[str, Any] = {f"b_{c}": (getattr(sighting, c) or "")[:64] for c in _SAID}
-    params["b_user"] = sighting.user[:256]
-    params.update(b_mac=sighting.mac, b_seen=seen, b_last_offer=sighting.last_offer)
+def _said(sighting: Sighting) -> dict[str, str]:
+    values = {c: (getattr(sighting, c) or "")[:64] for c in _SAID}
+    values["user"] = sighting.user[:256]
+    return values
+
+
+def _update_params(row_id: int, sighting: Sighting, seen: dt.datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {f"b_{c}": v for c, v in _said(sighting).items()}
+    params.update(b_id=row_id, b_seen=seen, b_last_offer=sighting.last_offer)
     return params
 
 
-async def _create_or_adopt(session: AsyncSession, first: list[tuple[Sighting, dt.datetime]]) -> None:
-    """First sightings of a MAC, and sightings with a serial only: a new row, or the serial-only row a
-    MAC now completes; found the way fleet.service finds one device at a time."""
-    macs = sorted({s.mac for s, _ in first if s.mac})
-    serials = sorted({s.serial for s, _ in first if s.serial})
-    by_mac = {d.mac: d for d in await _rows(session, Device.mac, macs) if d.mac}
-    by_serial: dict[str, list[Device]] = {}
-    for d in sorted(await _rows(session, Device.serial, serials), key=lambda d: d.id):
-        by_serial.setdefault(d.serial or "", []).append(d)
-    for sighting, when in first:
-        device = _find(by_mac, by_serial, sighting)
-        if device is None:
-            device = Device(first_seen=when)
-            session.add(device)
-            if sighting.serial:
-                by_serial.setdefault(sighting.serial, []).append(device)
-        was_mac = device.mac
-        apply_sighting(device, sighting, when)
-        if device.mac and device.mac != was_mac:
-            by_mac[device.mac] = device
-
-
-def _find(by_mac: dict[str, Device], by_serial: dict[str, list[Device]], sighting: Sighting) -> Device | None:
-    """The row a sighting updates, as fleet.service finds it one at a time: by MAC, else the first row
-    with its serial (for a sighting with a MAC, only a row that has no MAC yet)."""
-    if sighting.mac and sighting.mac in by_mac:
-        return by_mac[sighting.mac]
-    if sighting.serial:
-        for device in by_serial.get(sighting.serial, ()):
-            if not sighting.mac or device.mac is None:
-                return device
-    return None
-
-
-async def _rows(
-    session: AsyncSession, column: InstrumentedAttribute[str | None], values: list[str]
-) -> list[Device]:
-    found: list[Device] = []
-    for start in range(0, len(values), _IN_CHUNK):
-        chunk = values[start : start + _IN_CHUNK]
-        found.extend(await session.scalars(select(Device).where(column.in_(chunk))))
-    return found
+def _insert_params(sighting: Sighting, seen: dt.datetime) -> dict[str, Any]:
+    values: dict[str, Any] = _said(sighting)
+    values.update(
+        mac=sighting.mac or None,
+        serial=sighting.serial or None,
+        first_seen=seen,
+        last_seen=seen,
+        last_offer=sighting.last_offer or "",
+    )
+    return values

@@ -43,6 +43,7 @@ _MODULE_FIELDS: dict[str, tuple[str, ...]] = {
 _MODULE_ELEMENTS = {"module", "requestmodule", "file", "update", "image", "component"}
 _SYNONYM = {syn: name for name, syns in _FIELDS.items() for syn in syns}
 _MODULE_SYNONYM = {syn: name for name, syns in _MODULE_FIELDS.items() for syn in syns}
+_MODULE_ONLY = _MODULE_ELEMENTS - set(_SYNONYM)  # an element named like a device field is that field
 _MAX_VALUE = 256
 _parsers = threading.local()
 
@@ -157,19 +158,19 @@ def parse_xml(body: bytes) -> CheckIn:
     modules: list[Module] = []
 
     def walk(element: etree._Element) -> None:
+        # Comments and PIs are dropped by the parser and entities refused, so children are elements.
         local = _local(element.tag)
-        children = [c for c in element if isinstance(c.tag, str)]
-        if local in _MODULE_ELEMENTS and local not in _SYNONYM:
-            pairs = list(element.attrib.items()) + [(c.tag, c.text or "") for c in children if not list(c)]
+        if local in _MODULE_ONLY:
+            pairs = element.items() + [(c.tag, c.text or "") for c in element if not len(c)]
             _, values = _from_pairs(pairs)
             if values:
                 modules.append(_module(values))
                 return
-        for key, value in element.attrib.items():
+        for key, value in element.items():
             _found(found, _local(key), value)
-        if not children:
+        if not len(element):
             _found(found, local, element.text)
-        for child in children:
+        for child in element:
             walk(child)
 
     walk(root)
