@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -139,3 +140,22 @@ async def test_drain_waits_for_everything_submitted() -> None:
     await asyncio.wait_for(drained, BOUND)
     assert sink.items == [0, 1, 2, 3, 4] and commit.batches == 3
     await asyncio.wait_for(asyncio.gather(*tasks), BOUND)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="batching.py _write: observe() runs in the try's else clause, outside the except; if it "
+    "raises, the written batch's future is never resolved and its callers wait forever",
+)
+async def test_a_failing_observe_hook_does_not_strand_the_batch() -> None:
+    sink = Sink()
+    commit: GroupCommit[int] = GroupCommit(sink.flush)
+
+    def broken(_: int) -> None:
+        raise RuntimeError("metrics backend gone")
+
+    commit.observe = broken
+    # Written, so the caller must return (or at least fail), not wait forever.
+    with contextlib.suppress(RuntimeError):
+        await asyncio.wait_for(commit.submit(1), BOUND)
+    assert sink.written == [[1]]

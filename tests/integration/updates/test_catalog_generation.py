@@ -7,6 +7,7 @@ generation moved, and checks it at most every ``refresh_seconds`` unless invalid
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -185,3 +186,17 @@ async def test_refresh_zero_follows_every_change_and_reloads_only_when_it_moved(
     third = await cache.current()
     assert cache.reloads == 3 and cx700_state(third.rule_for(CX700_ASKS)).approved == NEW
     assert await cache.current() is third and cache.reloads == 3
+
+
+async def test_concurrent_check_ins_share_one_reload(runtime: Runtime) -> None:
+    updates, importer = admin_services(runtime)
+    await importer.store(ACTOR, package(OLD))
+    cache = CatalogCache(runtime.db, refresh_seconds=3600)
+    cold = await asyncio.wait_for(asyncio.gather(*(cache.current() for _ in range(50))), 60)
+    assert cache.reloads == 1 and all(c is cold[0] for c in cold)
+
+    await updates.approve(ACTOR, CX700)
+    cache.invalidate()
+    warm = await asyncio.wait_for(asyncio.gather(*(cache.current() for _ in range(50))), 60)
+    assert cache.reloads == 2 and all(c is warm[0] for c in warm)
+    assert warm[0] is not cold[0] and cx700_state(warm[0].rule_for(CX700_ASKS)).approved == OLD
