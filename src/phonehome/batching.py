@@ -10,9 +10,11 @@ still means "recorded", and a crash loses nothing that was answered.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+log = logging.getLogger("phonehome.batching")
 T = TypeVar("T")
 Flush = Callable[[list[T]], Awaitable[None]]
 
@@ -71,10 +73,13 @@ class GroupCommit(Generic[T]):
                     done.set_exception(exc)
                     done.exception()  # waiters that went away never read it; asyncio must not log it
                 else:
+                    done.set_result(None)
                     self.batches += 1
                     self.items += len(batch)
-                    self.observe(len(batch))
-                    done.set_result(None)
+                    try:
+                        self.observe(len(batch))
+                    except Exception:  # a metric must never strand the next batch
+                        log.exception("observing a batch failed", extra={"writer": self._name})
         finally:
             self._writer = None
             # Cancelled (shutdown) with batches still queued: fail them rather than leave them hanging.

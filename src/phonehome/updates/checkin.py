@@ -279,10 +279,6 @@ class CheckInService:
         await self.log.submit(Trace(record, sighting))
 
     async def _write_traces(self, traces: list[Trace]) -> None:
-        import os
-
-        if os.environ.get("PROBE_NOLOG"):
-            return
         audit = asyncio.to_thread(self.audit_file.write_many, [t.audit for t in traces])
         sightings = [(t.sighting, t.audit.time) for t in traces if t.sighting is not None]
         if sightings:
