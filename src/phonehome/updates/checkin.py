@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
@@ -137,7 +138,11 @@ class CheckInService:
                 site,
             )
             decision, image = catalog.decide(asks)
-            files = self._offer(image, request) if image is not None and decision.version else ()
+            files = (
+                self._offer(catalog.generation, image, request)
+                if image is not None and decision.version
+                else ()
+            )
             offer = decision.version or ""
         if self._wants_sample(checkin):
             await self._sample(checkin, request)
@@ -184,14 +189,16 @@ class CheckInService:
         )
         return internal.rstrip("/"), external.rstrip("/")
 
-    def _offer(self, image: CatalogImage, request: CheckInRequest) -> tuple[ucdevice.OfferedFile, ...]:
+    def _offer(
+        self, generation: int, image: CatalogImage, request: CheckInRequest
+    ) -> tuple[ucdevice.OfferedFile, ...]:
         internal, external = self._origins(request)
-        layout = self.settings.url_layout
-        key = (image.match_key, image.version, image.imported_at, internal, external, layout)
+        key = (generation, image.match_key, image.version, internal, external)
         offered = self._offers.get(key)
         if offered is None:
-            if len(self._offers) > 10_000:  # many Host spellings: start over rather than grow
-                self._offers.clear()
+            layout = self.settings.url_layout
+            if len(self._offers) > 10_000 or any(k[0] != generation for k in islice(self._offers, 1)):
+                self._offers.clear()  # a new catalog, or many Host spellings: start over
             nbt, cat, xml = image_folder_files(image)
             folder = PurePosixPath(nbt.path).parent
             parts = [*image.path.split("/"), image.version, *folder.parts]

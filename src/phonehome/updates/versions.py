@@ -7,6 +7,7 @@ filter ``OCPhone >= 1.0.199.*`` lets in 1.0.199.0 and everything newer.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import total_ordering
@@ -27,10 +28,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        text = text.strip()
-        if not _VERSION.match(text):
-            raise VersionError(f"not a firmware version: {text[:40]!r} (expected e.g. 1.0.522.101)")
-        return cls(tuple(int(p) for p in text.split(".")))
+        return _parse(text)
 
     def _key(self) -> tuple[int, ...]:
         return self.parts + (0,) * (6 - len(self.parts))
@@ -48,6 +46,14 @@ class Version:
 
     def __str__(self) -> str:
         return ".".join(str(p) for p in self.parts)
+
+
+@functools.lru_cache(maxsize=4096)  # every check-in compares the same few versions
+def _parse(text: str) -> Version:
+    text = text.strip()
+    if not _VERSION.match(text):
+        raise VersionError(f"not a firmware version: {text[:40]!r} (expected e.g. 1.0.522.101)")
+    return Version(tuple(int(p) for p in text.split(".")))
 
 
 def is_version(text: str) -> bool:
