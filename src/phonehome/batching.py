@@ -27,13 +27,23 @@ class GroupCommit(Generic[T]):
     """Write submitted items in batches of at most ``max_batch``, one batch at a time."""
 
     def __init__(
-        self, flush: Flush[T], *, max_batch: int = 2000, linger: float = 0.0, name: str = "group-commit"
+        self,
+        flush: Flush[T],
+        *,
+        max_batch: int = 2000,
+        linger: float = 0.0,
+        linger_step: float = 0.005,
+        name: str = "group-commit",
     ) -> None:
         self._flush = flush
         self._max_batch = max_batch
-        # Seconds the writer waits before its first batch, so that at a moderate rate (a boot storm's
-        # few hundred a second) items share a write instead of each paying for its own.
+        # Before its first batch the writer waits up to ``linger`` seconds while items keep arriving
+        # (checked every ``linger_step``), so that at a moderate rate (a boot storm's few hundred a
+        # second) items share a write instead of each paying for its own; once a step brings nothing
+        # new, waiting longer would only add latency (every caller may already be waiting here).
         self._linger = linger
+        self._linger_step = linger_step
+        self._submitted = 0
         self._name = name
         # Batches not yet written, oldest first; each future resolves when its batch is written.
         self._queue: list[tuple[list[T], asyncio.Future[None]]] = []
@@ -47,6 +57,7 @@ class GroupCommit(Generic[T]):
             self._queue.append(([], asyncio.get_running_loop().create_future()))
         batch, done = self._queue[-1]
         batch.append(item)
+        self._submitted += 1
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name=self._name)
         # shield: a caller that goes away (client disconnect) must not cancel the others' batch.
@@ -59,8 +70,13 @@ class GroupCommit(Generic[T]):
 
     async def _write(self) -> None:
         try:
-            if self._linger > 0:
-                await asyncio.sleep(self._linger)
+            waited = 0.0
+            while waited < self._linger:
+                before = self._submitted
+                await asyncio.sleep(self._linger_step)
+                waited += self._linger_step
+                if self._submitted == before:
+                    break
             while self._queue:
                 batch, done = self._queue.pop(0)
                 try:
