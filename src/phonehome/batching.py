@@ -23,6 +23,11 @@ def _ignore(_: int) -> None:
     return None
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class GroupCommit(Generic[T]):
     """Write submitted items in batches of at most ``max_batch``, one batch at a time."""
 
@@ -33,6 +38,7 @@ class GroupCommit(Generic[T]):
         max_batch: int = 2000,
         linger: float = 0.0,
         linger_step: float = 0.005,
+        enough: int = 32,
         name: str = "group-commit",
     ) -> None:
         self._flush = flush
@@ -40,10 +46,13 @@ class GroupCommit(Generic[T]):
         # Before its first batch the writer waits up to ``linger`` seconds while items keep arriving
         # (checked every ``linger_step``), so that at a moderate rate (a boot storm's few hundred a
         # second) items share a write instead of each paying for its own; once a step brings nothing
-        # new, waiting longer would only add latency (every caller may already be waiting here).
+        # new, or once ``enough`` items wait, waiting longer would only add latency: clients that send
+        # their next request only after this answer (every one may already be waiting here) gain nothing.
         self._linger = linger
         self._linger_step = linger_step
+        self._enough = enough
         self._submitted = 0
+        self._wake: asyncio.Future[None] | None = None  # resolves a lingering writer early
         self._name = name
         # Batches not yet written, oldest first; each future resolves when its batch is written.
         self._queue: list[tuple[list[T], asyncio.Future[None]]] = []
@@ -58,6 +67,8 @@ class GroupCommit(Generic[T]):
         batch, done = self._queue[-1]
         batch.append(item)
         self._submitted += 1
+        if self._wake is not None and len(self._queue[0][0]) >= self._enough and not self._wake.done():
+            self._wake.set_result(None)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name=self._name)
         # shield: a caller that goes away (client disconnect) must not cancel the others' batch.
@@ -68,15 +79,25 @@ class GroupCommit(Generic[T]):
         if self._writer is not None:
             await asyncio.shield(self._writer)
 
+    async def _linger_while_arriving(self) -> None:
+        loop = asyncio.get_running_loop()
+        waited = 0.0
+        while waited < self._linger and self._queue and len(self._queue[0][0]) < self._enough:
+            before = self._submitted
+            self._wake = wake = loop.create_future()
+            timer = loop.call_later(self._linger_step, _resolve, wake)
+            try:
+                await wake
+            finally:
+                timer.cancel()
+                self._wake = None
+            waited += self._linger_step
+            if self._submitted == before:
+                return
+
     async def _write(self) -> None:
         try:
-            waited = 0.0
-            while waited < self._linger:
-                before = self._submitted
-                await asyncio.sleep(self._linger_step)
-                waited += self._linger_step
-                if self._submitted == before:
-                    break
+            await self._linger_while_arriving()
             while self._queue:
                 batch, done = self._queue.pop(0)
                 try:
