@@ -70,7 +70,7 @@ def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessL
 
     class JsonAccessLogger(AbstractAccessLogger):
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-            sent = response.body_length
+            sent = response.body_length or _promised(request, response)
             key = (request.method, response.status)
             counter = answered.get(key)
             if counter is None:
@@ -107,6 +107,13 @@ def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessL
             return True
 
     return JsonAccessLogger
+
+
+def _promised(request: web.BaseRequest, response: web.StreamResponse) -> int:
+    """Body bytes of a response aiohttp did not count (sendfile, and bodies sent with the headers)."""
+    if request.method == "HEAD" or response.status in (204, 304) or response.status < 200:
+        return 0
+    return response.content_length or 0
 
 
 def _reason(response: web.StreamResponse) -> str:
