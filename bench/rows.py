@@ -230,6 +230,9 @@ def p5_inventory(
         "runs": runs,
         "inventory_growth_s": round(grow_s, 1),
         "cost_ratio": _ratio(small_rps, large_rps),
+        "cpu_cost_ratio": _ratio(
+            runs[str(rows)]["cpu_us_per_request"], runs[str(small)]["cpu_us_per_request"]
+        ),
         "goal": "decision cost ratio (1,000,000 vs 1,000 devices) <= 1.2",
     }
 
