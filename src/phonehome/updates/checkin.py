@@ -1,7 +1,8 @@
 """Check-ins (``ucdevice.upx``) and firmware file lookups: the phone side of the Device Update Service.
 
 Every check-in, accepted or refused, leaves one audit log line; every check-in that names a device
-updates the inventory. The decision itself is decide.decide; this module gathers its inputs.
+updates the inventory. The decision is the catalog's (catalog.py, decide.py); this module gathers the
+request's side and writes what the check-in leaves behind.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class Trace:
 
 
 class CheckInService:
-    """Check-ins answer from the in-memory catalog; the inventory row, the audit line and (for the first
-    bodies of a model) the raw sample are written in batches shared with concurrent check-ins."""
+    """Check-ins answer from the in-memory catalog; the inventory row and the audit line are written in
+    batches shared with concurrent check-ins (the first raw bodies of each model, rare, on their own)."""
 
     def __init__(
         self,
@@ -88,7 +89,8 @@ class CheckInService:
         self.catalog = catalog or CatalogCache(db, settings.catalog_refresh_seconds)
         self.recorder = SightingRecorder(db)
         # One group commit for what a check-in leaves behind: its inventory row and its audit line.
-        # The linger costs each check-in up to 20 ms and saves most transactions in a boot storm.
+        # The linger costs a check-in up to 20 ms and saves most transactions in a boot storm; it ends as
+        # soon as 32 check-ins wait or a 5 ms step brings none (batching.GroupCommit).
         self.log: GroupCommit[Trace] = GroupCommit(self._write_traces, linger=0.02, name="check-in log")
         self._sites = Sites(settings.sites)
         self._sample_counts: dict[str, int] | None = None
