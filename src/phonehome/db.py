@@ -15,8 +15,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -103,6 +103,21 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._thread_engine: Engine | None = None
+
+    @property
+    def thread_engine(self) -> Engine:
+        """A plain (synchronous) SQLite engine for writers that run a whole transaction in one worker
+        thread: one hand-off per batch instead of several per statement through aiosqlite."""
+        if not self.is_sqlite:
+            raise RuntimeError("the thread engine is for SQLite; PostgreSQL writers use the async engine")
+        if self._thread_engine is None:
+            url = make_url(self.url).set(drivername="sqlite")
+            # The pool hands a connection to one thread at a time; any worker thread may get it.
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            self._thread_engine = engine
+        return self._thread_engine
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -132,6 +147,8 @@ class Database:
         return make_url(self.url).render_as_string(hide_password=True)
 
     async def close(self) -> None:
+        if self._thread_engine is not None:
+            self._thread_engine.dispose()
         await self.engine.dispose()
 
 

@@ -8,14 +8,15 @@ are merged and the batch is written in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import fields, replace
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, String, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phonehome.db import Database
 from phonehome.fleet.models import Device
@@ -58,29 +59,49 @@ def merge_batch(
 
 
 class SightingRecorder:
+    """Writes a batch in one transaction: one SELECT, then at most one executemany UPDATE and one
+    executemany INSERT, whatever the batch size. On SQLite the whole transaction runs in one worker
+    thread (:meth:`write_blocking`); on PostgreSQL through the async engine (:meth:`write`)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def write(self, batch: list[tuple[Sighting, dt.datetime]]) -> None:
-        """Commit a batch of (sighting, when) in one transaction: one SELECT, then at most one
-        executemany UPDATE and one executemany INSERT, whatever the batch size."""
-        if any(not s.mac and not s.serial for s, _ in batch):
-            raise ValueError("a sighting needs a MAC address or a serial number")
-        merged = list(merge_batch(batch).values())
+        if self.db.is_sqlite:
+            await asyncio.to_thread(self.write_blocking, batch)
+            return
+        merged = _checked(batch)
         try:
-            await self._upsert(merged)
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(upsert, merged)
         except IntegrityError:
-            # Another node (or process) created one of these devices meanwhile; now it will be found.
-            await self._upsert(merged)
+            # Another node created one of these devices meanwhile; now it will be found.
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(upsert, merged)
 
-    async def _upsert(self, merged: list[tuple[Sighting, dt.datetime]]) -> None:
-        async with self.db.engine.begin() as conn:
-            rows = await _candidates(conn, merged)
-            updates, inserts = plan(rows, merged)
-            if updates:
-                await conn.execute(_UPDATE_BY_ID, [_update_params(i, s, t) for i, (s, t) in updates.items()])
-            if inserts:
-                await conn.execute(insert(_devices), [_insert_params(s, t) for s, t in inserts])
+    def write_blocking(self, batch: list[tuple[Sighting, dt.datetime]]) -> None:
+        """The SQLite path, in the calling (worker) thread."""
+        merged = _checked(batch)
+        try:
+            with self.db.thread_engine.begin() as conn:
+                upsert(conn, merged)
+        except IntegrityError:
+            with self.db.thread_engine.begin() as conn:
+                upsert(conn, merged)
+
+
+def _checked(batch: list[tuple[Sighting, dt.datetime]]) -> list[tuple[Sighting, dt.datetime]]:
+    if any(not s.mac and not s.serial for s, _ in batch):
+        raise ValueError("a sighting needs a MAC address or a serial number")
+    return list(merge_batch(batch).values())
+
+
+def upsert(conn: Connection, merged: list[tuple[Sighting, dt.datetime]]) -> None:
+    updates, inserts = plan(_candidates(conn, merged), merged)
+    if updates:
+        conn.execute(_UPDATE_BY_ID, [_update_params(i, s, t) for i, (s, t) in updates.items()])
+    if inserts:
+        conn.execute(insert(_devices), [_insert_params(s, t) for s, t in inserts])
 
 
 Row = tuple[int, str | None, str | None]  # id, mac, serial
@@ -148,7 +169,7 @@ def _combine(
     return merge(before[0], sighting), max(before[1], when)
 
 
-async def _candidates(conn: AsyncConnection, merged: list[tuple[Sighting, dt.datetime]]) -> list[Row]:
+def _candidates(conn: Connection, merged: list[tuple[Sighting, dt.datetime]]) -> list[Row]:
     """Rows with one of these MACs or serials (chunked: SQLite limits bound parameters)."""
     macs = sorted({s.mac for s, _ in merged if s.mac})
     serials = sorted({s.serial for s, _ in merged if s.serial})
@@ -157,7 +178,7 @@ async def _candidates(conn: AsyncConnection, merged: list[tuple[Sighting, dt.dat
     for start in range(0, max(len(macs), len(serials)), _IN_CHUNK):
         mac_chunk, serial_chunk = macs[start : start + _IN_CHUNK], serials[start : start + _IN_CHUNK]
         query = select(c.id, c.mac, c.serial).where(or_(c.mac.in_(mac_chunk), c.serial.in_(serial_chunk)))
-        found.extend((r.id, r.mac, r.serial) for r in await conn.execute(query))
+        found.extend((r.id, r.mac, r.serial) for r in conn.execute(query))
     return found
 
 

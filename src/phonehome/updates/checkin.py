@@ -288,12 +288,26 @@ class CheckInService:
         await self.log.submit(Trace(record, sighting))
 
     async def _write_traces(self, traces: list[Trace]) -> None:
-        audit = asyncio.to_thread(self.audit_file.write_many, [t.audit for t in traces])
+        records = [t.audit for t in traces]
         sightings = [(t.sighting, t.audit.time) for t in traces if t.sighting is not None]
+        if self.db.is_sqlite:
+            # One worker-thread hand-off for the whole batch: the inventory transaction, then the file.
+            await asyncio.to_thread(self._write_traces_blocking, records, sightings)
+            return
+        audit = asyncio.to_thread(self.audit_file.write_many, records)
         if sightings:
             await asyncio.gather(audit, self.recorder.write(sightings))
         else:
             await audit
+
+    def _write_traces_blocking(
+        self, records: list[auditlog.AuditRecord], sightings: list[tuple[Sighting, dt.datetime]]
+    ) -> None:
+        try:
+            if sightings:
+                self.recorder.write_blocking(sightings)
+        finally:
+            self.audit_file.write_many(records)
 
     async def samples(self, model: str | None = None, limit: int = 100) -> list[CheckInSample]:
         """The raw check-in bodies kept for capture analysis, newest first."""
