@@ -39,6 +39,21 @@ class BlobRef:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A body written to a temp file and hashed, not yet fsynced or named."""
+
+    tmp_path: Path
+    fh: BinaryIO
+    sha256: str
+    size: int
+    data: bytes | None = None  # the body itself, when the caller asked to keep small ones
+
+    @property
+    def ref(self) -> BlobRef:
+        return BlobRef(self.sha256, self.size)
+
+
 def _check_digest(sha256: str) -> str:
     if not _SHA256.match(sha256):
         raise BadRequest(f"not a sha256 digest: {sha256[:80]!r}")
@@ -143,8 +158,18 @@ class BlobStore:
 
     async def put_stream(self, chunks: AsyncIterable[bytes], *, max_size: int | None = None) -> BlobRef:
         """Stream a request body into the store; over ``max_size`` → PayloadTooLarge, nothing kept."""
+        staged = await self.stage_stream(chunks, max_size=max_size)
+        return await asyncio.to_thread(self.commit_staged, staged)
+
+    async def stage_stream(
+        self, chunks: AsyncIterable[bytes], *, max_size: int | None = None, keep: int = 0
+    ) -> Staged:
+        """Write a request body to a temp file, hashing it on the way; :meth:`commit_staged` names it.
+
+        Bodies of at most ``keep`` bytes are also kept in memory (``Staged.data``).
+        """
         tmp_path, fh = self._open_temp()
-        hasher, size = hashlib.sha256(), 0
+        hasher, size, parts = hashlib.sha256(), 0, []
         try:
             async for chunk in chunks:
                 size += len(chunk)
@@ -152,12 +177,33 @@ class BlobStore:
                     raise PayloadTooLarge(f"body larger than the limit of {max_size} bytes")
                 hasher.update(chunk)
                 _write(fh, chunk)
+                if size <= keep:
+                    parts.append(chunk)
         except BaseException:
             # Includes a client that disconnects mid-upload: the partial body never gets a name.
             fh.close()
             tmp_path.unlink(missing_ok=True)
             raise
-        return await asyncio.to_thread(self._commit, tmp_path, fh, hasher.hexdigest(), size)
+        data = b"".join(parts) if size <= keep else None
+        return Staged(tmp_path, fh, hasher.hexdigest(), size, data)
+
+    def stage_bytes(self, data: bytes) -> Staged:
+        tmp_path, fh = self._open_temp()
+        try:
+            _write(fh, data)
+        except BaseException:
+            fh.close()
+            tmp_path.unlink(missing_ok=True)
+            raise
+        return Staged(tmp_path, fh, hashlib.sha256(data).hexdigest(), len(data), data)
+
+    def commit_staged(self, staged: Staged) -> BlobRef:
+        """fsync, read back, verify and name a staged write (blocking: run it off the event loop)."""
+        return self._commit(staged.tmp_path, staged.fh, staged.sha256, staged.size)
+
+    def discard_staged(self, staged: Staged) -> None:
+        staged.fh.close()
+        staged.tmp_path.unlink(missing_ok=True)
 
     # -- reading -------------------------------------------------------------------------------
 
