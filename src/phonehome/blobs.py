@@ -41,13 +41,13 @@ class BlobRef:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A body written to a temp file and hashed, not yet fsynced or named."""
+    """A body taken and hashed, not yet fsynced or named: in a temp file, or in memory (``data``)."""
 
-    tmp_path: Path
-    fh: BinaryIO
+    tmp_path: Path | None
+    fh: BinaryIO | None
     sha256: str
     size: int
-    data: bytes | None = None  # the body itself, when the caller asked to keep small ones
+    data: bytes | None = None
 
     @property
     def ref(self) -> BlobRef:
@@ -164,46 +164,65 @@ class BlobStore:
     async def stage_stream(
         self, chunks: AsyncIterable[bytes], *, max_size: int | None = None, keep: int = 0
     ) -> Staged:
-        """Write a request body to a temp file, hashing it on the way; :meth:`commit_staged` names it.
+        """Take a request body, hashing it on the way; :meth:`commit_staged` stores and names it.
 
-        Bodies of at most ``keep`` bytes are also kept in memory (``Staged.data``).
+        A body of at most ``keep`` bytes stays in memory (``Staged.data``) and touches the disk only in
+        :meth:`commit_staged`, and not at all when the store already holds that content; a larger one
+        streams into a temp file.
         """
-        tmp_path, fh = self._open_temp()
         hasher, size, parts = hashlib.sha256(), 0, []
+        tmp_path: Path | None = None
+        fh: BinaryIO | None = None
         try:
             async for chunk in chunks:
                 size += len(chunk)
                 if max_size is not None and size > max_size:
                     raise PayloadTooLarge(f"body larger than the limit of {max_size} bytes")
                 hasher.update(chunk)
-                _write(fh, chunk)
-                if size <= keep:
+                if fh is not None:
+                    _write(fh, chunk)
+                elif size <= keep:
                     parts.append(chunk)
+                else:
+                    tmp_path, fh = self._open_temp()
+                    for part in [*parts, chunk]:
+                        _write(fh, part)
+                    parts.clear()
         except BaseException:
             # Includes a client that disconnects mid-upload: the partial body never gets a name.
-            fh.close()
-            tmp_path.unlink(missing_ok=True)
+            if fh is not None and tmp_path is not None:
+                fh.close()
+                tmp_path.unlink(missing_ok=True)
             raise
-        data = b"".join(parts) if size <= keep else None
-        return Staged(tmp_path, fh, hasher.hexdigest(), size, data)
+        if fh is None:
+            return Staged(None, None, hasher.hexdigest(), size, b"".join(parts))
+        return Staged(tmp_path, fh, hasher.hexdigest(), size)
 
     def stage_bytes(self, data: bytes) -> Staged:
-        tmp_path, fh = self._open_temp()
-        try:
-            _write(fh, data)
-        except BaseException:
-            fh.close()
-            tmp_path.unlink(missing_ok=True)
-            raise
-        return Staged(tmp_path, fh, hashlib.sha256(data).hexdigest(), len(data), data)
+        return Staged(None, None, hashlib.sha256(data).hexdigest(), len(data), data)
 
     def commit_staged(self, staged: Staged) -> BlobRef:
-        """fsync, read back, verify and name a staged write (blocking: run it off the event loop)."""
+        """fsync, read back, verify and name a staged body (blocking: run it off the event loop).
+
+        A body held in memory whose content the store already has is not written again: that blob
+        was fsynced and verified when it was first stored.
+        """
+        if staged.tmp_path is None or staged.fh is None:
+            assert staged.data is not None
+            try:
+                if self.path(staged.sha256).stat().st_size == staged.size:
+                    return staged.ref
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise _translate_oserror(exc) from exc
+            return self.put_bytes_sync(staged.data)
         return self._commit(staged.tmp_path, staged.fh, staged.sha256, staged.size)
 
     def discard_staged(self, staged: Staged) -> None:
-        staged.fh.close()
-        staged.tmp_path.unlink(missing_ok=True)
+        if staged.tmp_path is not None and staged.fh is not None:
+            staged.fh.close()
+            staged.tmp_path.unlink(missing_ok=True)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountView
@@ -34,6 +34,58 @@ _files = cast(Table, BackupFile.__table__)
 _versions = cast(Table, BackupVersion.__table__)
 _generation = cast(Table, BackupGeneration.__table__)
 _accounts = cast(Table, BackupAccount.__table__)
+
+# Built once: SQLAlchemy memoises a statement object's cache key, so executing these costs no
+# statement building, only parameter binding.
+_READ_GENERATION = select(_generation.c.number).where(_generation.c.id == 1)
+_BUMP_GENERATION = (
+    update(_generation)
+    .where(_generation.c.id == 1)
+    .values(number=_generation.c.number + 1)
+    .returning(_generation.c.number)
+)
+_CURRENT = select(_files.c.current_version, _files.c.sha256, _files.c.size, _files.c.updated_at).where(
+    _files.c.name == bindparam("name")
+)
+_FILES = (
+    select(
+        _files.c.id, _files.c.name, _files.c.last_version, _files.c.current_version, _files.c.sha256,
+        _files.c.size, _files.c.updated_at,
+    )
+    .where(_files.c.name.in_(bindparam("names", expanding=True)))
+    .with_for_update()
+)  # fmt: skip
+_NEW_FILE = insert(_files).returning(_files.c.id)
+_PRUNABLE = (
+    select(_versions.c.file_id, _versions.c.number, _versions.c.sha256, _versions.c.size)
+    .where(_versions.c.file_id.in_(bindparam("ids", expanding=True)), _versions.c.number < bindparam("below"))
+    .order_by(_versions.c.file_id, _versions.c.number)
+)
+_USAGE = (
+    select(_files.c.owner, func.coalesce(func.sum(_versions.c.size), 0))
+    .join(_files, _files.c.id == _versions.c.file_id)
+    .where(_files.c.owner.in_(bindparam("owners", expanding=True)))
+    .group_by(_files.c.owner)
+)
+_ACCOUNT_BY = {
+    kind: select(_accounts.c.name, _accounts.c.mac).where(column == bindparam("value"))
+    for kind, column in (("extension", _accounts.c.name), ("mac", _accounts.c.mac))
+}
+_ADD_VERSIONS = insert(_versions)
+_UPDATE_FILE = (
+    update(_files)
+    .where(_files.c.id == bindparam("file_id"))
+    .values(
+        last_version=bindparam("last"), current_version=bindparam("current"), sha256=bindparam("sha"),
+        size=bindparam("bytes"), updated_at=bindparam("at"),
+    )
+)  # fmt: skip
+_PRUNE = delete(_versions).where(
+    _versions.c.file_id == bindparam("file_id"), _versions.c.number < bindparam("below")
+)
+_REFERENCED = (
+    select(_versions.c.sha256).where(_versions.c.sha256.in_(bindparam("digests", expanding=True))).distinct()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,21 +138,18 @@ class _File:
     # (number, sha256, size) of versions that pruning may remove, oldest first.
     prunable: list[tuple[int, str, int]] = field(default_factory=list)
     oldest_kept: int = 1
+    pruned: bool = False
     dirty: bool = False
 
 
 def read_generation(conn: Connection) -> int:
-    return int(conn.execute(select(_generation.c.number).where(_generation.c.id == 1)).scalar_one())
+    return int(conn.execute(_READ_GENERATION).scalar_one())
 
 
 def load_current(conn: Connection, name: str) -> tuple[int, Current | None]:
     """The generation, then the file's current version: the row is never older than the generation."""
     generation = read_generation(conn)
-    row = conn.execute(
-        select(_files.c.current_version, _files.c.sha256, _files.c.size, _files.c.updated_at).where(
-            _files.c.name == name
-        )
-    ).first()
+    row = conn.execute(_CURRENT, {"name": name}).first()
     if row is None or row.current_version is None or row.sha256 is None:
         return generation, None
     return generation, Current(name, row.current_version, row.sha256, row.size, row.updated_at)
@@ -110,24 +159,12 @@ def apply_batch(
     conn: Connection, changes: list[Change], *, keep_versions: int, quota: int, now: dt.datetime
 ) -> Applied:
     """Apply ``changes`` in order in the caller's transaction; the caller commits."""
-    generation = int(
-        conn.execute(
-            update(_generation)
-            .where(_generation.c.id == 1)
-            .values(number=_generation.c.number + 1)
-            .returning(_generation.c.number)
-        ).scalar_one()
-    )
+    generation = int(conn.execute(_BUMP_GENERATION).scalar_one())
     names = sorted({c.name.name for c in changes})
     files: dict[str, _File] = {
         r.name: _File(r.id, r.last_version, r.current_version, r.sha256, r.size, r.updated_at)
-        for r in conn.execute(
-            select(
-                _files.c.id, _files.c.name, _files.c.last_version, _files.c.current_version,
-                _files.c.sha256, _files.c.size, _files.c.updated_at,
-            ).where(_files.c.name.in_(names)).with_for_update()
-        )
-    }  # fmt: skip
+        for r in conn.execute(_FILES, {"names": names})
+    }
     _load_prunable(conn, files, changes, keep_versions)
     usage = _Usage(conn, quota, changes)
     outcomes: list[Outcome] = []
@@ -149,34 +186,23 @@ def apply_batch(
         except PhonehomeError as exc:
             outcomes.append(exc)
     if rows:
-        conn.execute(insert(_versions), rows)
-    dirty = [(name, f) for name, f in files.items() if f.dirty]
+        conn.execute(_ADD_VERSIONS, rows)
+    dirty = [f for f in files.values() if f.dirty]
     if dirty:
         conn.execute(
-            update(_files).where(_files.c.id == bindparam("file_id")).values(
-                last_version=bindparam("last"), current_version=bindparam("current"),
-                sha256=bindparam("sha"), size=bindparam("bytes"), updated_at=bindparam("at"),
-            ),
+            _UPDATE_FILE,
             [
                 {"file_id": f.id, "last": f.last, "current": f.current, "sha": f.sha256, "bytes": f.size,
                  "at": f.updated_at}
-                for _, f in dirty
+                for f in dirty
             ],
         )  # fmt: skip
-    pruned = [f for _, f in dirty if f.oldest_kept > 1 and f.prunable]
+    pruned = [{"file_id": f.id, "below": f.oldest_kept} for f in dirty if f.pruned]
     if pruned:
-        conn.execute(
-            delete(_versions).where(
-                or_(*(and_(_versions.c.file_id == f.id, _versions.c.number < f.oldest_kept) for f in pruned))
-            )
-        )
+        conn.execute(_PRUNE, pruned)
     unreferenced = set()
     if dropped:
-        referenced = set(
-            conn.execute(
-                select(_versions.c.sha256).where(_versions.c.sha256.in_(sorted(dropped))).distinct()
-            ).scalars()
-        )
+        referenced = set(conn.execute(_REFERENCED, {"digests": sorted(dropped)}).scalars())
         unreferenced = dropped - referenced
     return Applied(generation, outcomes, currents, unreferenced)
 
@@ -194,13 +220,11 @@ def _load_prunable(conn: Connection, files: dict[str, _File], changes: list[Chan
     }
     if not limits:
         return
+    # One statement of a fixed shape: every version below the highest limit, sorted out per file here.
     by_id = {f.id: f for f in files.values()}
-    for r in conn.execute(
-        select(_versions.c.file_id, _versions.c.number, _versions.c.sha256, _versions.c.size)
-        .where(or_(*(and_(_versions.c.file_id == i, _versions.c.number < n) for i, n in limits.items())))
-        .order_by(_versions.c.file_id, _versions.c.number)
-    ):
-        by_id[r.file_id].prunable.append((r.number, r.sha256, r.size))
+    for r in conn.execute(_PRUNABLE, {"ids": sorted(limits), "below": max(limits.values())}):
+        if r.number < limits[r.file_id]:
+            by_id[r.file_id].prunable.append((r.number, r.sha256, r.size))
 
 
 def _remove(file: _File | None, change: Removal, now: dt.datetime) -> None:
@@ -233,9 +257,8 @@ def _add(
     created = file is None or file.current is None
     if file is None:
         file_id = conn.execute(
-            insert(_files)
-            .values(name=name.name, owner=str(name.owner), last_version=0, size=0, updated_at=now)
-            .returning(_files.c.id)
+            _NEW_FILE,
+            {"name": name.name, "owner": str(name.owner), "last_version": 0, "size": 0, "updated_at": now},
         ).scalar_one()
         file = _File(int(file_id), 0, None, None, 0, now)
     rows.append({
@@ -245,6 +268,7 @@ def _add(
     file.prunable = [v for v in file.prunable if v[0] >= oldest_kept] + [(number, blob.sha256, blob.size)]
     file.oldest_kept = max(file.oldest_kept, oldest_kept)
     dropped.update(sha for _, sha, _ in drop)
+    file.pruned = file.pruned or bool(drop)
     usage.add(name.owner, blob.size - sum(size for _, _, size in drop))
     file.last = file.current = number
     file.sha256, file.size, file.updated_at, file.dirty = blob.sha256, blob.size, now, True
@@ -266,12 +290,7 @@ class _Usage:
             if isinstance(change, NewVersion):
                 wanted.update(self.keys(change.name.owner, change.account))
         self.used = {key: 0 for key in wanted}
-        for owner, used in conn.execute(
-            select(_files.c.owner, func.coalesce(func.sum(_versions.c.size), 0))
-            .join(_files, _files.c.id == _versions.c.file_id)
-            .where(_files.c.owner.in_(sorted(wanted)))
-            .group_by(_files.c.owner)
-        ):
+        for owner, used in conn.execute(_USAGE, {"owners": sorted(wanted)}):
             self.used[owner] = int(used)
 
     def keys(self, owner: Owner, uploader: AccountView | None) -> list[str]:
@@ -281,11 +300,9 @@ class _Usage:
         cache_key = (owner, uploader.name if uploader else None)
         if cache_key not in self._keys:
             keys = {str(owner)}
-            column = {"extension": _accounts.c.name, "mac": _accounts.c.mac}.get(owner.kind)
-            if column is not None:
-                row = self.conn.execute(
-                    select(_accounts.c.name, _accounts.c.mac).where(column == owner.value)
-                ).first()
+            query = _ACCOUNT_BY.get(owner.kind)
+            if query is not None:
+                row = self.conn.execute(query, {"value": owner.value}).first()
                 if row is not None:
                     keys.update(keys_of(row.name, row.mac))
             self._keys[cache_key] = sorted(keys)
