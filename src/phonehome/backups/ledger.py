@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, insert, selec
 
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountView
+from phonehome.backups.current import Generation
 from phonehome.backups.errors import BackupNotFound, ChangedMeanwhile, QuotaExceeded
 from phonehome.backups.models import BackupAccount, BackupFile, BackupGeneration, BackupVersion
 from phonehome.backups.names import BackupName, Owner
@@ -37,11 +38,11 @@ _accounts = cast(Table, BackupAccount.__table__)
 
 # Built once: SQLAlchemy memoises a statement object's cache key, so executing these costs no
 # statement building, only parameter binding.
-_READ_GENERATION = select(_generation.c.number).where(_generation.c.id == 1)
+_READ_GENERATION = select(_generation.c.number, _generation.c.writer).where(_generation.c.id == 1)
 _BUMP_GENERATION = (
     update(_generation)
     .where(_generation.c.id == 1)
-    .values(number=_generation.c.number + 1)
+    .values(number=_generation.c.number + 1, writer=bindparam("writer"))
     .returning(_generation.c.number)
 )
 _CURRENT = select(_files.c.current_version, _files.c.sha256, _files.c.size, _files.c.updated_at).where(
@@ -120,6 +121,7 @@ Outcome = Done | PhonehomeError
 @dataclass(slots=True)
 class Applied:
     generation: int
+    token: str
     outcomes: list[Outcome]
     # name → its current version (None: deleted) after the batch, for the servers' caches.
     currents: dict[str, Current | None]
@@ -142,11 +144,12 @@ class _File:
     dirty: bool = False
 
 
-def read_generation(conn: Connection) -> int:
-    return int(conn.execute(_READ_GENERATION).scalar_one())
+def read_generation(conn: Connection) -> Generation:
+    number, writer = conn.execute(_READ_GENERATION).one()
+    return int(number), writer
 
 
-def load_current(conn: Connection, name: str) -> tuple[int, Current | None]:
+def load_current(conn: Connection, name: str) -> tuple[Generation, Current | None]:
     """The generation, then the file's current version: the row is never older than the generation."""
     generation = read_generation(conn)
     row = conn.execute(_CURRENT, {"name": name}).first()
@@ -156,10 +159,10 @@ def load_current(conn: Connection, name: str) -> tuple[int, Current | None]:
 
 
 def apply_batch(
-    conn: Connection, changes: list[Change], *, keep_versions: int, quota: int, now: dt.datetime
+    conn: Connection, changes: list[Change], *, keep_versions: int, quota: int, now: dt.datetime, writer: str
 ) -> Applied:
-    """Apply ``changes`` in order in the caller's transaction; the caller commits."""
-    generation = int(conn.execute(_BUMP_GENERATION).scalar_one())
+    """Apply ``changes`` in order in the caller's transaction, as generation token ``writer``; the caller commits."""
+    generation = int(conn.execute(_BUMP_GENERATION, {"writer": writer}).scalar_one())
     names = sorted({c.name.name for c in changes})
     files: dict[str, _File] = {
         r.name: _File(r.id, r.last_version, r.current_version, r.sha256, r.size, r.updated_at)
@@ -204,7 +207,7 @@ def apply_batch(
     if dropped:
         referenced = set(conn.execute(_REFERENCED, {"digests": sorted(dropped)}).scalars())
         unreferenced = dropped - referenced
-    return Applied(generation, outcomes, currents, unreferenced)
+    return Applied(generation, writer, outcomes, currents, unreferenced)
 
 
 def _load_prunable(conn: Connection, files: dict[str, _File], changes: list[Change], keep: int) -> None:

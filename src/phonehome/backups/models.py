@@ -67,3 +67,5 @@ class BackupGeneration(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A token naming the batch that wrote ``number``: seeing its own token proves a server's commit.
+    writer: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncTransaction
 
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountService, AccountView
-from phonehome.backups.current import CurrentCache, PolledWatch, SqliteWatch
+from phonehome.backups.current import CurrentCache, Generation, PolledWatch, SqliteWatch
 from phonehome.backups.diffs import unified_diff
 from phonehome.backups.errors import (
     ChangedMeanwhile,
@@ -112,6 +114,7 @@ class BackupService:
         self._bodies = _Bodies(_BODY_CACHE)
         self._writes: GroupCommit[_Write, Done] = GroupCommit(self._write_batch)
         self._append_lock = asyncio.Lock()
+        self._token, self._batches = secrets.token_hex(8), 0
         self._engine: Engine | None = None
         self._watch: SqliteWatch | None = None
         self._polled: PolledWatch | None = None
@@ -158,8 +161,6 @@ class BackupService:
             generation = await self._polled.changed_generation()
         if generation is not None:
             self._cache.seen(generation)
-        else:
-            self._cache.catch_up()
         found, current = self._cache.lookup(name)
         if found:
             return current
@@ -228,31 +229,43 @@ class BackupService:
     # -- the writer ----------------------------------------------------------------------------
 
     async def _write_batch(self, writes: list[_Write]) -> list[Done | Exception]:
+        self._batches += 1
+        token = f"{self._token}-{self._batches}"
         if self._engine is not None:
-            applied, outcomes = await asyncio.to_thread(self._write_sync, self._engine, writes)
+            applied, outcomes = await asyncio.to_thread(self._write_sync, self._engine, writes, token)
         else:
             landed = await asyncio.to_thread(self._land, writes)
             changes = [c for c in landed if not isinstance(c, Exception)]
             applied = None
             if changes:
                 try:
-                    async with self.db.engine.begin() as conn:
-                        applied = await conn.run_sync(self._apply, changes)
+                    async with self.db.engine.connect() as conn:
+                        transaction = await conn.begin()
+                        batch = await conn.run_sync(lambda sync: self._apply(sync, changes, token))
+                        await self._commit(transaction, batch)
+                        applied = batch
                 except IntegrityError:
-                    pass
+                    applied = None
                 else:
-                    self._cache.landed(applied.generation, applied.currents)
                     if applied.unreferenced:
                         await asyncio.to_thread(self._forget, applied.unreferenced)
             outcomes = _merge(landed, applied)
         if applied is not None:
-            self._cache.catch_up()
+            self._cache.committed(applied.generation)
             for digest in applied.unreferenced:
                 self._bodies.drop(digest)
         return outcomes
 
+    async def _commit(self, transaction: AsyncTransaction, applied: Applied) -> None:
+        self._cache.expect(applied.generation, applied.token, applied.currents)
+        try:
+            await transaction.commit()
+        except BaseException:
+            self._cache.abandon(applied.generation)
+            raise
+
     def _write_sync(
-        self, engine: Engine, writes: list[_Write]
+        self, engine: Engine, writes: list[_Write], token: str
     ) -> tuple[Applied | None, list[Done | Exception]]:
         """SQLite, in a worker thread: name the blobs, commit the batch, delete what pruning freed."""
         landed = self._land(writes)
@@ -260,12 +273,19 @@ class BackupService:
         applied = None
         if changes:
             try:
-                with engine.begin() as conn:
-                    applied = self._apply(conn, changes)
+                with engine.connect() as conn:
+                    transaction = conn.begin()
+                    applied = self._apply(conn, changes, token)
+                    # Announced before the commit: the loop applies it once it reads this token back.
+                    self._cache.expect(applied.generation, token, applied.currents)
+                    try:
+                        transaction.commit()
+                    except BaseException:
+                        self._cache.abandon(applied.generation)
+                        raise
             except IntegrityError:
-                pass
+                applied = None
             else:
-                self._cache.landed(applied.generation, applied.currents)
                 self._forget(applied.unreferenced)
         return applied, _merge(landed, applied)
 
@@ -284,17 +304,22 @@ class BackupService:
                 landed.append(write.change)
         return landed
 
-    def _apply(self, conn: Connection, changes: list[Change]) -> Applied:
+    def _apply(self, conn: Connection, changes: list[Change], token: str) -> Applied:
         settings = self.settings
         return apply_batch(
-            conn, changes, keep_versions=settings.keep_versions, quota=settings.quota, now=utcnow()
+            conn,
+            changes,
+            keep_versions=settings.keep_versions,
+            quota=settings.quota,
+            now=utcnow(),
+            writer=token,
         )
 
     def _forget(self, digests: set[str]) -> None:
         for digest in digests:
             self.blobs.delete(digest)
 
-    async def _read_generation(self) -> int:
+    async def _read_generation(self) -> Generation:
         async with self.db.engine.connect() as conn:
             return await conn.run_sync(read_generation)
 

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "backup_generation",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("number", sa.BigInteger(), nullable=False),
+        sa.Column("writer", sa.String(40), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_backup_generation")),
     )
     op.bulk_insert(table, [{"id": 1, "number": 0}])
