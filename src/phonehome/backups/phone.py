@@ -13,6 +13,7 @@ from aiohttp import web
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountService, AccountView
 from phonehome.backups.basic_auth import MalformedAuthorization, NotBasic, parse_authorization
+from phonehome.backups.conditions import http_date
 from phonehome.backups.errors import (
     BackupMethodNotAllowed,
     BackupNotFound,
@@ -90,7 +91,11 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
             if settings.empty_200_for_missing and request.headers.get("If-Match") is None:
                 return web.Response(status=200, body=b"", content_type=name.content_type)
             raise BackupNotFound(f"no backup file {name.name} yet")
-        headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+        headers = {
+            "ETag": current.etag,
+            "Cache-Control": "no-cache",
+            "Last-Modified": http_date(current.updated_at),
+        }
         outcome = conditions.evaluate(
             request.method,
             current.etag,
@@ -98,13 +103,12 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
             request.headers.get("If-None-Match"),
         )
         if outcome == "not_modified":
+            del headers["Last-Modified"]
             return web.Response(status=304, headers=headers)
         if outcome == "failed":
             raise ChangedMeanwhile()
         body = await service.read(current.sha256, current.size)
-        response = web.Response(status=200, body=body, content_type=name.content_type, headers=headers)
-        response.last_modified = current.updated_at
-        return response
+        return web.Response(status=200, body=body, content_type=name.content_type, headers=headers)
 
     async def put_backup(request: web.Request, name: BackupName, account: AccountView) -> web.Response:
         declared = request.content_length
