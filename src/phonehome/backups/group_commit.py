@@ -38,6 +38,12 @@ class GroupCommit(Generic[T, R]):
                     outcomes = await self._run([item for item, _ in batch])
                 except Exception as exc:
                     outcomes = [exc] * len(batch)
+                except BaseException:
+                    # Cancelled (the server is stopping): nobody may wait forever.
+                    for _, future in batch + self._queue:
+                        future.cancel()
+                    self._queue = []
+                    raise
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():  # the caller went away; its change is committed all the same
                         continue
