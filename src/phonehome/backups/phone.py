@@ -8,6 +8,8 @@ an encoded slash or dot segment cannot slip through.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from phonehome.backups import conditions
@@ -114,8 +116,10 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
         declared = request.content_length
         if declared is not None and declared > settings.max_size:
             raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {settings.max_size} bytes")
+        # A small body (a phone's settings file) is usually in the buffer already: one read, no iterator.
+        small = declared is not None and declared <= _CHUNK
         upload = Upload(
-            chunks=request.content.iter_chunked(_CHUNK),
+            chunks=_whole(request) if small else request.content.iter_chunked(_CHUNK),
             actor=account.name,
             peer=request.remote,
             if_match=request.headers.get("If-Match"),
@@ -130,3 +134,8 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
         return web.Response(status=201 if created else 204, headers={"ETag": current.etag})
 
     return [web.route("*", prefix + "{name:.*}", handle)]
+
+
+async def _whole(request: web.Request) -> AsyncIterator[bytes]:
+    """The body in one piece, read when the service takes it (after its precondition check)."""
+    yield await request.read()

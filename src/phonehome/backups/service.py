@@ -19,6 +19,7 @@ import asyncio
 import logging
 import secrets
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,9 @@ class BackupService:
         self._engine: Engine | None = None
         self._watch: SqliteWatch | None = None
         self._polled: PolledWatch | None = None
+        # One thread writes (SQLite): the same connection and warm caches for every batch, and no
+        # waiting behind argon2 verifies in the default pool.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="backups-writer")
         if self.db.is_sqlite:
             self._engine = _sqlite_engine(self.db.url)
             self._watch = SqliteWatch(make_url(self.db.url).database or "")
@@ -130,6 +134,7 @@ class BackupService:
             self._watch.close()
         if self._engine is not None:
             self._engine.dispose()
+        self._writer.shutdown(wait=False)
 
     # -- who may touch what --------------------------------------------------------------------
 
@@ -232,7 +237,10 @@ class BackupService:
         self._batches += 1
         token = f"{self._token}-{self._batches}"
         if self._engine is not None:
-            applied, outcomes = await asyncio.to_thread(self._write_sync, self._engine, writes, token)
+            loop = asyncio.get_running_loop()
+            applied, outcomes = await loop.run_in_executor(
+                self._writer, self._write_sync, self._engine, writes, token
+            )
         else:
             landed = await asyncio.to_thread(self._land, writes)
             changes = [c for c in landed if not isinstance(c, Exception)]
