@@ -148,8 +148,9 @@ def run_wrk(name: str, base: str, script: Path, seconds: int, connections: int, 
     elapsed = float(total[2]) / (1000 if total[3] == "ms" else 1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock_errors = re.search(r"Socket errors: .*", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    # The latency distribution's lines, not the "+/- Stdev" column (e.g. "70.50%") above them.
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     if sock_errors:
         print(f"{name}: {sock_errors[0]}", file=sys.stderr)
     return Result(

@@ -9,6 +9,7 @@ import secrets
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Counter
 
 from phonehome.errors import PhonehomeError
 from phonehome.http.identity import PeerIdentity, identity_from_der
@@ -60,12 +61,21 @@ def request_id_middleware(listener: str, metrics: Metrics) -> Middleware:
 def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessLogger]:
     """An aiohttp access logger: it runs after the response is sent, so the byte count is real."""
 
+    duration, sent_bytes = metrics.duration.labels(listener), metrics.sent_bytes.labels(listener)
+    answered: dict[tuple[str, int], Counter] = {}  # (method, status) → its counter, looked up once
+
     class JsonAccessLogger(AbstractAccessLogger):
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
             sent = response.body_length
-            metrics.requests.labels(listener, request.method, str(response.status)).inc()
-            metrics.duration.labels(listener).observe(time)
-            metrics.sent_bytes.labels(listener).inc(sent)
+            key = (request.method, response.status)
+            counter = answered.get(key)
+            if counter is None:
+                counter = answered[key] = metrics.requests.labels(listener, key[0], str(key[1]))
+            counter.inc()
+            duration.observe(time)
+            sent_bytes.inc(sent)
+            if response.status < 400 and not access_log.isEnabledFor(logging.INFO):
+                return
             peer = peer_identity(request)
             device = request.get(DEVICE) or (peer.common_name if peer else None)
             if response.status >= 400:
