@@ -1,12 +1,11 @@
-"""Backup files and their versions: the only code here that opens sessions and blobs.
+"""Backup files and their versions: with :mod:`phonehome.backups.writer`, the only code here that
+opens sessions and blobs.
 
-A PUT streams the body into a temp file (hashing it on the way) and queues its change for the
-writer, which commits everything queued in one go (:mod:`phonehome.backups.group_commit`): it
-fsyncs, verifies and names each blob, then one transaction (:func:`phonehome.backups.ledger.apply_batch`)
-adds the version rows, makes them current, prunes and checks quotas. Only then is the PUT answered. A
-crash before that commit leaves the previous version current; a crash after it leaves the new one whole.
-On SQLite the whole batch, blobs and transaction, is one hop to a worker thread on its own synchronous
-connection; on PostgreSQL the blobs are one hop and the transaction runs on the async engine.
+A PUT takes the body (in memory up to 64 KiB, else into a temp file), hashing it on the way, and
+hands its change to the writer, which commits everything queued in one go: it fsyncs, verifies and
+names each blob, then one transaction (:func:`phonehome.backups.ledger.apply_batch`) adds the version
+rows, makes them current, prunes and checks quotas. Only then is the PUT answered. A crash before
+that commit leaves the previous version current; a crash after it leaves the new one whole.
 
 GETs are answered from the current-version cache (:mod:`phonehome.backups.current`), kept exact by
 the generation row every batch bumps, and small bodies from memory (content-addressed, so they never
@@ -17,15 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import sqlite3
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncTransaction
+from sqlalchemy import event, make_url, select
 
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountService, AccountView
@@ -33,19 +25,13 @@ from phonehome.backups.current import CurrentCache, Generation, PolledWatch, Sql
 from phonehome.backups.diffs import unified_diff
 from phonehome.backups.errors import (
     ChangedMeanwhile,
-    ConcurrentUpload,
     NotYourFile,
     ReadOnlyFile,
     VersionNotFound,
 )
-from phonehome.backups.group_commit import GroupCommit
 from phonehome.backups.ledger import (
-    Applied,
-    Change,
-    Done,
     NewVersion,
     Removal,
-    apply_batch,
     load_current,
     read_generation,
 )
@@ -62,22 +48,16 @@ from phonehome.backups.versions import (
     read_capped,
     version_view,
 )
+from phonehome.backups.writer import Write, Writer
 from phonehome.blobs import BlobRef, Staged
 from phonehome.changelog import Actor, record_change
 from phonehome.config import BackupsSettings
-from phonehome.db import utcnow
-from phonehome.errors import PayloadTooLarge, StoreFull
+from phonehome.errors import PayloadTooLarge
 from phonehome.runtime import Runtime
 
 log = logging.getLogger("phonehome.backups")
 _READ_INLINE = 64 << 10
 _BODY_CACHE = 32 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class _Write:
-    change: Change
-    staged: Staged | None = None  # the body, still to be fsynced and named
 
 
 class _Bodies:
@@ -113,28 +93,24 @@ class BackupService:
         self.accounts = accounts
         self._cache = CurrentCache()
         self._bodies = _Bodies(_BODY_CACHE)
-        self._writes: GroupCommit[_Write, Done] = GroupCommit(self._write_batch)
         self._append_lock = asyncio.Lock()
-        self._token, self._batches = secrets.token_hex(8), 0
-        self._engine: Engine | None = None
         self._watch: SqliteWatch | None = None
         self._polled: PolledWatch | None = None
-        # One thread writes (SQLite): the same connection and warm caches for every batch, and no
-        # waiting behind argon2 verifies in the default pool.
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="backups-writer")
-        if self.db.is_sqlite:
-            self._engine = _sqlite_engine(self.db.url)
-            self._watch = SqliteWatch(make_url(self.db.url).database or "")
+        sqlite_file = make_url(self.db.url).database if self.db.is_sqlite else None
+        if sqlite_file == ":memory:":
+            sqlite_file = ""  # another connection could not see it: write and watch as for PostgreSQL
+        if sqlite_file:
+            self._watch = SqliteWatch(sqlite_file)
         else:
-            self._polled = PolledWatch(self._read_generation, self.settings.current_check_ms / 1000)
+            interval = self.settings.current_check_ms / 1000 if sqlite_file is None else 0.0
+            self._polled = PolledWatch(self._read_generation, interval)
+        self.writer = Writer(self.db, self.blobs, self.settings, self._cache, self._bodies.drop, sqlite_file)
         event.listen(self.db.engine.sync_engine, "engine_disposed", lambda _: self.close())
 
     def close(self) -> None:
         if self._watch is not None:
             self._watch.close()
-        if self._engine is not None:
-            self._engine.dispose()
-        self._writer.shutdown(wait=False)
+        self.writer.close()
 
     # -- who may touch what --------------------------------------------------------------------
 
@@ -197,7 +173,7 @@ class BackupService:
                 before = await self.current(name.name)
                 old = await self.read(before.sha256, before.size) if before else b""
                 data = (old + body)[-self.settings.log_cap :]
-                staged = await asyncio.to_thread(self.blobs.stage_bytes, data)
+                staged = self.blobs.stage_bytes(data)  # hashed in memory, written by the writer
                 return await self._new_version(name, staged, upload, "append")
         staged = await self.blobs.stage_stream(
             upload.chunks, max_size=self.settings.max_size, keep=_READ_INLINE
@@ -206,7 +182,7 @@ class BackupService:
 
     async def delete(self, name: BackupName, if_match: str | None = None) -> None:
         """The file is gone for phones; every version stays for admins to restore."""
-        await self._writes.submit(_Write(Removal(name, if_match)))
+        await self.writer.submit(Write(Removal(name, if_match)))
 
     def _check_conditions(self, current: Current | None, upload: Upload) -> None:
         etag = current.etag if current else None
@@ -225,107 +201,11 @@ class BackupService:
             name, staged.ref if staged else blob or BlobRef("", 0), source, upload.actor, upload.peer,
             upload.if_match, upload.if_none_match, upload.account,
         )  # fmt: skip
-        outcome = await self._writes.submit(_Write(change, staged))
+        outcome = await self.writer.submit(Write(change, staged))
         assert outcome is not None
         if staged is not None and staged.data is not None:
             self._bodies.put(staged.sha256, staged.data)
         return outcome
-
-    # -- the writer ----------------------------------------------------------------------------
-
-    async def _write_batch(self, writes: list[_Write]) -> list[Done | Exception]:
-        self._batches += 1
-        token = f"{self._token}-{self._batches}"
-        if self._engine is not None:
-            loop = asyncio.get_running_loop()
-            applied, outcomes = await loop.run_in_executor(
-                self._writer, self._write_sync, self._engine, writes, token
-            )
-        else:
-            landed = await asyncio.to_thread(self._land, writes)
-            changes = [c for c in landed if not isinstance(c, Exception)]
-            applied = None
-            if changes:
-                try:
-                    async with self.db.engine.connect() as conn:
-                        transaction = await conn.begin()
-                        batch = await conn.run_sync(lambda sync: self._apply(sync, changes, token))
-                        await self._commit(transaction, batch)
-                        applied = batch
-                except IntegrityError:
-                    applied = None
-                else:
-                    if applied.unreferenced:
-                        await asyncio.to_thread(self._forget, applied.unreferenced)
-            outcomes = _merge(landed, applied)
-        if applied is not None:
-            self._cache.committed(applied.generation)
-            for digest in applied.unreferenced:
-                self._bodies.drop(digest)
-        return outcomes
-
-    async def _commit(self, transaction: AsyncTransaction, applied: Applied) -> None:
-        self._cache.expect(applied.generation, applied.token, applied.currents)
-        try:
-            await transaction.commit()
-        except BaseException:
-            self._cache.abandon(applied.generation)
-            raise
-
-    def _write_sync(
-        self, engine: Engine, writes: list[_Write], token: str
-    ) -> tuple[Applied | None, list[Done | Exception]]:
-        """SQLite, in a worker thread: name the blobs, commit the batch, delete what pruning freed."""
-        landed = self._land(writes)
-        changes = [c for c in landed if not isinstance(c, Exception)]
-        applied = None
-        if changes:
-            try:
-                with engine.connect() as conn:
-                    transaction = conn.begin()
-                    applied = self._apply(conn, changes, token)
-                    # Announced before the commit: the loop applies it once it reads this token back.
-                    self._cache.expect(applied.generation, token, applied.currents)
-                    try:
-                        transaction.commit()
-                    except BaseException:
-                        self._cache.abandon(applied.generation)
-                        raise
-            except IntegrityError:
-                applied = None
-            else:
-                self._forget(applied.unreferenced)
-        return applied, _merge(landed, applied)
-
-    def _land(self, writes: list[_Write]) -> list[Change | Exception]:
-        """fsync, verify and name each staged blob; a change whose blob failed gets that error."""
-        landed: list[Change | Exception] = []
-        for write in writes:
-            try:
-                if write.staged is not None:
-                    self.blobs.commit_staged(write.staged)
-                elif isinstance(write.change, NewVersion) and not self.blobs.exists(write.change.blob.sha256):
-                    raise StoreFull("the blob of that version is missing from the store; please retry")
-            except Exception as exc:
-                landed.append(exc)
-            else:
-                landed.append(write.change)
-        return landed
-
-    def _apply(self, conn: Connection, changes: list[Change], token: str) -> Applied:
-        settings = self.settings
-        return apply_batch(
-            conn,
-            changes,
-            keep_versions=settings.keep_versions,
-            quota=settings.quota,
-            now=utcnow(),
-            writer=token,
-        )
-
-    def _forget(self, digests: set[str]) -> None:
-        for digest in digests:
-            self.blobs.delete(digest)
 
     async def _read_generation(self) -> Generation:
         async with self.db.engine.connect() as conn:
@@ -398,35 +278,6 @@ class BackupService:
         va, data_a = await self.show(name, a)
         vb, data_b = await self.show(name, b)
         return unified_diff(name, f"v{va.number}", data_a, f"v{vb.number}", data_b)
-
-
-def _merge(landed: list[Change | Exception], applied: Applied | None) -> list[Done | Exception]:
-    """Each write's outcome: its blob's error, its change's outcome, or ConcurrentUpload if the batch failed."""
-    outcomes = iter(applied.outcomes) if applied is not None else None
-    merged: list[Done | Exception] = []
-    for item in landed:
-        if isinstance(item, Exception):
-            merged.append(item)
-        elif outcomes is None:
-            # Another node created the same file in the same instant (PostgreSQL, several nodes).
-            merged.append(ConcurrentUpload())
-        else:
-            merged.append(next(outcomes))
-    return merged
-
-
-def _sqlite_engine(url: str) -> Engine:
-    """A synchronous engine on the same SQLite file, for the writer thread (pragmas as in phonehome.db)."""
-    engine = create_engine(
-        make_url(url).set(drivername="sqlite"), connect_args={"timeout": 30, "check_same_thread": False}
-    )
-
-    @event.listens_for(engine, "connect")
-    def pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
-            dbapi_conn.execute(f"PRAGMA {pragma}")
-
-    return engine
 
 
 def build(runtime: Runtime) -> tuple[AccountService, BackupService]:

@@ -50,7 +50,7 @@ async def test_concurrent_puts_of_one_file_each_become_a_version_the_last_curren
     bodies = [f"ABKNAME001=v{i}\r\n".encode() * 40 for i in range(24)]
     try:
         results = await asyncio.gather(*(backups.put(name, _upload(b)) for b in bodies))
-        assert backups._batches < len(bodies)  # they were grouped
+        assert backups.writer.batches < len(bodies)  # they were grouped
         assert sum(created for created, _ in results) == 1
         numbers = sorted(current.version for _, current in results)
         assert numbers == list(range(1, 25))
@@ -98,7 +98,7 @@ async def test_a_failing_change_does_not_fail_its_batch(tmp_path: Path, db_url: 
             backups.put(other, _upload(b"fits\r\n")),
             return_exceptions=True,
         )
-        assert backups._batches < len(outcomes)
+        assert backups.writer.batches < len(outcomes)
         assert isinstance(outcomes[1], ChangedMeanwhile)
         assert isinstance(outcomes[2], QuotaExceeded)
         assert isinstance(outcomes[3], BackupNotFound)
