@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from phonehome.backups.errors import BackupNotFound, ChangedMeanwhile, QuotaExceeded
+from phonehome.backups.ledger import Change, NewVersion, Removal, apply_batch
 from phonehome.backups.names import parse_backup_name
 from phonehome.backups.service import BackupService, build
 from phonehome.backups.versions import Upload
 from phonehome.blobs import BlobStore
 from phonehome.changelog import Actor
 from phonehome.config import BackupsSettings, Settings
-from phonehome.db import Database
+from phonehome.db import Database, utcnow
 from phonehome.runtime import DataPaths, Runtime
 
 
@@ -85,28 +85,55 @@ async def test_pruning_within_one_batch_removes_the_versions_and_their_blobs(
 
 
 async def test_a_failing_change_does_not_fail_its_batch(tmp_path: Path, db_url: str) -> None:
+    """One batch, one transaction (the ledger called directly, so nothing depends on scheduling)."""
     runtime = await _runtime(tmp_path, db_url, quota=1000)
     _, backups = build(runtime)
     new = parse_backup_name("4711_96xxdata.txt")
     other = parse_backup_name("4711_16xxdata.txt")
+    one, two, big, fits = (
+        backups.blobs.put_bytes_sync(data) for data in (b"one\r\n", b"two\r\n", b"x" * 1001, b"fits\r\n")
+    )
+    changes: list[Change] = [
+        NewVersion(new, one, "put", "4711", if_none_match="*"),
+        NewVersion(new, two, "put", "4711", if_none_match="*"),  # the file exists by then
+        NewVersion(other, big, "put", "4711"),  # over the quota
+        Removal(parse_backup_name("4711_9610data.txt")),  # no such file
+        NewVersion(other, fits, "put", "4711"),
+    ]
     try:
-        outcomes = await asyncio.gather(
-            backups.put(new, _upload(b"one\r\n", if_none_match="*")),
-            backups.put(new, _upload(b"two\r\n", if_none_match="*")),  # the file exists by then
-            backups.put(other, _upload(b"x" * 1001)),  # over the quota
-            backups.delete(parse_backup_name("4711_9610data.txt")),  # no such file
-            backups.put(other, _upload(b"fits\r\n")),
-            return_exceptions=True,
-        )
-        assert backups.writer.batches < len(outcomes)
-        assert isinstance(outcomes[1], ChangedMeanwhile)
-        assert isinstance(outcomes[2], QuotaExceeded)
-        assert isinstance(outcomes[3], BackupNotFound)
-        assert not isinstance(outcomes[0], BaseException) and outcomes[0][1].version == 1
-        assert not isinstance(outcomes[4], BaseException) and outcomes[4][1].version == 1
+        async with runtime.db.engine.begin() as conn:
+            applied = await conn.run_sync(
+                lambda sync: apply_batch(
+                    sync, changes, keep_versions=20, quota=1000, now=utcnow(), writer="t"
+                )
+            )
+        outcomes = applied.outcomes
+        assert [type(o).__name__ for o in outcomes[1:4]] == [
+            "ChangedMeanwhile",
+            "QuotaExceeded",
+            "BackupNotFound",
+        ]
+        assert isinstance(outcomes[0], tuple) and outcomes[0][1].version == 1
+        assert isinstance(outcomes[4], tuple) and outcomes[4][1].version == 1
+        assert set(applied.currents) == {new.name, other.name}
         assert [v.number for v in await backups.history(new.name)] == [1]
         current = await backups.current(other.name)
         assert current is not None and await backups.read(current.sha256) == b"fits\r\n"
+    finally:
+        await runtime.close()
+
+
+async def test_concurrent_creators_one_wins(tmp_path: Path, db_url: str) -> None:
+    runtime = await _runtime(tmp_path, db_url)
+    _, backups = build(runtime)
+    name = parse_backup_name("4711_96xxdata.txt")
+    try:
+        outcomes = await asyncio.gather(
+            *(backups.put(name, _upload(f"v{i}\r\n".encode(), if_none_match="*")) for i in range(4)),
+            return_exceptions=True,
+        )
+        assert sorted(type(o).__name__ for o in outcomes) == ["ChangedMeanwhile"] * 3 + ["tuple"]
+        assert [v.number for v in await backups.history(name.name)] == [1]
     finally:
         await runtime.close()
 
