@@ -369,7 +369,7 @@ def main() -> None:
 def write_section(path: Path, section: str) -> None:
     """Replace this benchmark's section in the file (other sections stay), or append it."""
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    heading = section.splitlines()[0]
+    heading = section.splitlines()[0] + "\n"  # the whole line: one heading may begin another
     if heading in text:
         start = text.index(heading)
         following = text.find("\n## ", start + len(heading))
