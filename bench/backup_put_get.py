@@ -83,10 +83,20 @@ def wait_http(url: str, timeout: float = 40) -> None:
     raise SystemExit(f"{url} did not come up in {timeout}s")
 
 
-def lua_script(path: Path, accounts: list[str], prefix: str) -> None:
-    """wrk script: request n uses account n % len(accounts); even n PUT, odd n GET of the same file."""
+def lua_script(path: Path, accounts: list[str], prefix: str, distinct: bool = False) -> None:
+    """wrk script: request n uses account n % len(accounts); even n PUT, odd n GET of the same file.
+
+    With ``distinct``, every PUT's body differs (its first line carries a random salt and n), so no
+    server can answer a PUT by finding the same content already stored.
+    """
     body = ("ABKNAME001=Bench\r\n" * (BODY_SIZE // 18 + 1))[:BODY_SIZE]
     lua_body = body.replace("\r", "\\r").replace("\n", "\\n")
+    # 'ABKNAME000=' + 10 + 10 digits + CRLF = 33 bytes replace the body's first 33, keeping its size.
+    put_body = (
+        "string.format('ABKNAME000=%010d%010d\\r\\n', salt, n) .. string.sub(body, 34)"
+        if distinct
+        else "body"
+    )
     rows = []
     for ext in accounts:
         auth = base64.b64encode(f"{ext}:{PASSWORD_PREFIX}{ext}".encode()).decode()
@@ -95,14 +105,15 @@ def lua_script(path: Path, accounts: list[str], prefix: str) -> None:
         "local targets = {" + ",\n".join(rows) + "}\n"
         f'local body = "{lua_body}"\n'
         "local n = 0\n"
+        "local salt = 0\n"
         "function setup(thread) thread:set('offset', math.random(0, 1000)) end\n"
-        "function init(args) n = offset * 2 end\n"
+        "function init(args) n = offset * 2; math.randomseed(os.time() + offset); salt = math.random(1, 999999999) end\n"
         "function request()\n"
         "  local t = targets[(math.floor(n / 2) % #targets) + 1]\n"
         "  local put = (n % 2 == 0)\n"
         "  n = n + 1\n"
         "  if put then\n"
-        "    return wrk.format('PUT', t[1], {['Authorization'] = t[2]}, body)\n"
+        f"    return wrk.format('PUT', t[1], {{['Authorization'] = t[2]}}, {put_body})\n"
         "  end\n"
         "  return wrk.format('GET', t[1], {['Authorization'] = t[2]})\n"
         "end\n"
@@ -137,8 +148,9 @@ def run_wrk(name: str, base: str, script: Path, seconds: int, connections: int, 
     elapsed = float(total[2]) / (1000 if total[3] == "ms" else 1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock_errors = re.search(r"Socket errors: .*", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    # The latency distribution's lines, not the "+/- Stdev" column (e.g. "70.50%") above them.
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     if sock_errors:
         print(f"{name}: {sock_errors[0]}", file=sys.stderr)
     return Result(
@@ -263,19 +275,32 @@ def render(results: list[Result], args: argparse.Namespace, accounts: int) -> st
         f"| {r.server} | {i // 2 + 1} | {r.requests} | {r.seconds:.1f} | {r.rps:.0f} | {r.errors} | {r.latency_p50} | {r.latency_p99} | {r.cpu_ms_per_request:.2f} |"
         for i, r in enumerate(results)
     )
-    return f"""## Backups: PUT+GET of small files with Basic auth, phonehome vs nginx
+    if args.distinct_bodies:
+        title, flag = " (every PUT a different body)", " --distinct-bodies"
+        bodies = (
+            "Every PUT's body differs (a salt and a counter in its first line), so phonehome writes each one:\n"
+            "  temp file, fsync, read back, rename, fsync of the directory."
+        )
+    else:
+        title, flag = "", ""
+        bodies = (
+            "Every PUT sends the same 2 KiB (as a phone re-sending unchanged settings does); phonehome's\n"
+            "  content-addressed store then already holds the bytes (fsynced when first stored) and writes no file."
+        )
+    return f"""## Backups: PUT+GET of small files with Basic auth, phonehome vs nginx{title}
 
 - Date: {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
 - Machine: {machine()}
 - Load average before the run: {os.getloadavg()[0]:.1f} (2 cores shared with other developers)
-- Command: `.venv/bin/python bench/backup_put_get.py --seconds {args.seconds} --rounds {args.rounds} --connections {args.connections} --threads {args.threads} --write docs/benchmarks.md`
+- Command: `.venv/bin/python bench/backup_put_get.py --seconds {args.seconds} --rounds {args.rounds} --connections {args.connections} --threads {args.threads}{flag} --write docs/benchmarks.md`
 - Method: both servers on 127.0.0.1 in the same run, one worker process each, each primed with one PUT per
   account and a {args.warmup} s warm-up, then measured in {args.rounds} alternating rounds of {args.seconds} s with wrk
   ({args.connections} keep-alive connections, {args.threads} thread, a Lua script). Requests alternate PUT and GET of
   `<ext>_96xxdata.txt` ({BODY_SIZE} bytes) over {accounts} accounts, each with its own Basic credentials.
   nginx: `dav_methods PUT DELETE`, `auth_basic` with an apr1 htpasswd, access log off. phonehome: SQLite
-  (WAL), argon2 hashes behind the verified-credential cache, every PUT a new version (blob fsynced, read
-  back and renamed, a version row, pruning past 20, quota check), JSON access log at level warning (off).
+  (WAL), argon2 hashes behind the verified-credential cache, every PUT a new version (a version row,
+  pruning past 20, quota check; concurrent PUTs share one transaction), JSON access log at level warning
+  (off). {bodies}
 
 | server | round | requests | seconds | req/s | non-2xx/3xx | p50 | p99 | server CPU ms/request |
 |---|---|---|---|---|---|---|---|---|
@@ -298,6 +323,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--accounts", type=int, default=64)
+    parser.add_argument(
+        "--distinct-bodies",
+        action="store_true",
+        help="Make every PUT's body different (by default all PUTs send the same 2 KiB, as phones"
+        " re-sending unchanged settings do, which a content-addressed store need not write again).",
+    )
     parser.add_argument("--write", type=Path, help="Write the result section into this markdown file.")
     args = parser.parse_args()
     accounts = [str(4000 + i) for i in range(args.accounts)]
@@ -316,7 +347,7 @@ def main() -> None:
                     proc, base = start_phonehome(server_dir, accounts)
                 servers[name] = (proc, base, server_dir / "put_get.lua")
                 prime(base, accounts)
-                lua_script(servers[name][2], accounts, "/backup/")
+                lua_script(servers[name][2], accounts, "/backup/", args.distinct_bodies)
                 run_wrk(name, base, servers[name][2], args.warmup, args.connections, args.threads)
             # Alternate the servers, so a neighbour's load on this shared machine hits both alike.
             for _ in range(args.rounds):
@@ -338,7 +369,7 @@ def main() -> None:
 def write_section(path: Path, section: str) -> None:
     """Replace this benchmark's section in the file (other sections stay), or append it."""
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    heading = section.splitlines()[0]
+    heading = section.splitlines()[0] + "\n"  # the whole line: one heading may begin another
     if heading in text:
         start = text.index(heading)
         following = text.find("\n## ", start + len(heading))

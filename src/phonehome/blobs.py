@@ -39,6 +39,21 @@ class BlobRef:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A body taken and hashed, not yet fsynced or named: in a temp file, or in memory (``data``)."""
+
+    tmp_path: Path | None
+    fh: BinaryIO | None
+    sha256: str
+    size: int
+    data: bytes | None = None
+
+    @property
+    def ref(self) -> BlobRef:
+        return BlobRef(self.sha256, self.size)
+
+
 def _check_digest(sha256: str) -> str:
     if not _SHA256.match(sha256):
         raise BadRequest(f"not a sha256 digest: {sha256[:80]!r}")
@@ -143,21 +158,71 @@ class BlobStore:
 
     async def put_stream(self, chunks: AsyncIterable[bytes], *, max_size: int | None = None) -> BlobRef:
         """Stream a request body into the store; over ``max_size`` → PayloadTooLarge, nothing kept."""
-        tmp_path, fh = self._open_temp()
-        hasher, size = hashlib.sha256(), 0
+        staged = await self.stage_stream(chunks, max_size=max_size)
+        return await asyncio.to_thread(self.commit_staged, staged)
+
+    async def stage_stream(
+        self, chunks: AsyncIterable[bytes], *, max_size: int | None = None, keep: int = 0
+    ) -> Staged:
+        """Take a request body, hashing it on the way; :meth:`commit_staged` stores and names it.
+
+        A body of at most ``keep`` bytes stays in memory (``Staged.data``) and touches the disk only in
+        :meth:`commit_staged`, and not at all when the store already holds that content; a larger one
+        streams into a temp file.
+        """
+        hasher, size, parts = hashlib.sha256(), 0, []
+        tmp_path: Path | None = None
+        fh: BinaryIO | None = None
         try:
             async for chunk in chunks:
                 size += len(chunk)
                 if max_size is not None and size > max_size:
                     raise PayloadTooLarge(f"body larger than the limit of {max_size} bytes")
                 hasher.update(chunk)
-                _write(fh, chunk)
+                if fh is not None:
+                    _write(fh, chunk)
+                elif size <= keep:
+                    parts.append(chunk)
+                else:
+                    tmp_path, fh = self._open_temp()
+                    for part in [*parts, chunk]:
+                        _write(fh, part)
+                    parts.clear()
         except BaseException:
             # Includes a client that disconnects mid-upload: the partial body never gets a name.
-            fh.close()
-            tmp_path.unlink(missing_ok=True)
+            if fh is not None and tmp_path is not None:
+                fh.close()
+                tmp_path.unlink(missing_ok=True)
             raise
-        return await asyncio.to_thread(self._commit, tmp_path, fh, hasher.hexdigest(), size)
+        if fh is None:
+            return Staged(None, None, hasher.hexdigest(), size, b"".join(parts))
+        return Staged(tmp_path, fh, hasher.hexdigest(), size)
+
+    def stage_bytes(self, data: bytes) -> Staged:
+        return Staged(None, None, hashlib.sha256(data).hexdigest(), len(data), data)
+
+    def commit_staged(self, staged: Staged) -> BlobRef:
+        """fsync, read back, verify and name a staged body (blocking: run it off the event loop).
+
+        A body held in memory whose content the store already has is not written again: that blob
+        was fsynced and verified when it was first stored.
+        """
+        if staged.tmp_path is None or staged.fh is None:
+            assert staged.data is not None
+            try:
+                if self.path(staged.sha256).stat().st_size == staged.size:
+                    return staged.ref
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise _translate_oserror(exc) from exc
+            return self.put_bytes_sync(staged.data)
+        return self._commit(staged.tmp_path, staged.fh, staged.sha256, staged.size)
+
+    def discard_staged(self, staged: Staged) -> None:
+        if staged.tmp_path is not None and staged.fh is not None:
+            staged.fh.close()
+            staged.tmp_path.unlink(missing_ok=True)
 
     # -- reading -------------------------------------------------------------------------------
 

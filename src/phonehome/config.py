@@ -131,6 +131,9 @@ class BackupsSettings(_Section):
     failure_window: float = 60.0
     # How long a verified (user, password) pair skips the argon2 verify.
     credential_cache_seconds: float = 300.0
+    # PostgreSQL: how stale (ms) a node's cache of current versions may get behind another node's or
+    # the CLI's change (its own changes apply at once). SQLite checks on every GET and needs no bound.
+    current_check_ms: int = 100
 
     @field_validator("prefix")
     @classmethod

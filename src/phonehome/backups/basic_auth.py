@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 _TOKEN68 = re.compile(r"^[A-Za-z0-9+/\-._~]+=*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class MalformedAuthorization(ValueError):
@@ -50,7 +51,7 @@ def parse_authorization(header: str) -> Credentials:
     user, colon, password = text.partition(":")
     if not colon:
         raise MalformedAuthorization("Basic credentials lack the ':' between user and password")
-    if not user or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+    if not user or _CONTROL.search(text):
         raise MalformedAuthorization("Basic credentials have an empty user or control characters")
     return Credentials(user, password)
 

@@ -5,6 +5,9 @@ phonehome's ETag of a backup is its sha256 in quotes, so equal content has the s
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import time
 from typing import Literal
 
 Outcome = Literal["proceed", "not_modified", "failed"]
@@ -12,6 +15,17 @@ Outcome = Literal["proceed", "not_modified", "failed"]
 
 def etag_of(sha256: str) -> str:
     return f'"{sha256}"'
+
+
+@functools.lru_cache(maxsize=4096)
+def http_date(when: dt.datetime) -> str:
+    """An HTTP date (RFC 9110 §5.6.7), as aiohttp's ``last_modified`` writes it; one format per version.
+
+    Fractions round up, so a client's If-Modified-Since never predates the change.
+    """
+    if when.microsecond:
+        when = when.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", when.utctimetuple())
 
 
 def _tags(header: str) -> list[str]:

@@ -54,3 +54,18 @@ class BackupVersion(Base):
     # The account, "cli:<user>" or the admin who made it; the peer address for phone uploads.
     actor: Mapped[str] = mapped_column(String(200))
     peer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class BackupGeneration(Base):
+    """One row, bumped by every transaction that changes which version of a file is current.
+
+    A server caches the current versions for phones' GETs; a generation it did not write itself means
+    another process (the CLI, another node) changed something, and the cache starts over.
+    """
+
+    __tablename__ = "backup_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A token naming the batch that wrote ``number``: seeing its own token proves a server's commit.
+    writer: Mapped[str | None] = mapped_column(String(40), nullable=True)

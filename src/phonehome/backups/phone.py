@@ -8,11 +8,14 @@ an encoded slash or dot segment cannot slip through.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountService, AccountView
 from phonehome.backups.basic_auth import MalformedAuthorization, NotBasic, parse_authorization
+from phonehome.backups.conditions import http_date
 from phonehome.backups.errors import (
     BackupMethodNotAllowed,
     BackupNotFound,
@@ -90,7 +93,11 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
             if settings.empty_200_for_missing and request.headers.get("If-Match") is None:
                 return web.Response(status=200, body=b"", content_type=name.content_type)
             raise BackupNotFound(f"no backup file {name.name} yet")
-        headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+        headers = {
+            "ETag": current.etag,
+            "Cache-Control": "no-cache",
+            "Last-Modified": http_date(current.updated_at),
+        }
         outcome = conditions.evaluate(
             request.method,
             current.etag,
@@ -98,20 +105,21 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
             request.headers.get("If-None-Match"),
         )
         if outcome == "not_modified":
+            del headers["Last-Modified"]
             return web.Response(status=304, headers=headers)
         if outcome == "failed":
             raise ChangedMeanwhile()
         body = await service.read(current.sha256, current.size)
-        response = web.Response(status=200, body=body, content_type=name.content_type, headers=headers)
-        response.last_modified = current.updated_at
-        return response
+        return web.Response(status=200, body=body, content_type=name.content_type, headers=headers)
 
     async def put_backup(request: web.Request, name: BackupName, account: AccountView) -> web.Response:
         declared = request.content_length
         if declared is not None and declared > settings.max_size:
             raise PayloadTooLarge(f"body of {declared} bytes is over the limit of {settings.max_size} bytes")
+        # A small body (a phone's settings file) is usually in the buffer already: one read, no iterator.
+        small = declared is not None and declared <= _CHUNK
         upload = Upload(
-            chunks=request.content.iter_chunked(_CHUNK),
+            chunks=_whole(request) if small else request.content.iter_chunked(_CHUNK),
             actor=account.name,
             peer=request.remote,
             if_match=request.headers.get("If-Match"),
@@ -126,3 +134,8 @@ def routes(service: BackupService, plane: str) -> list[web.RouteDef]:
         return web.Response(status=201 if created else 204, headers={"ETag": current.etag})
 
     return [web.route("*", prefix + "{name:.*}", handle)]
+
+
+async def _whole(request: web.Request) -> AsyncIterator[bytes]:
+    """The body in one piece, read when the service takes it (after its precondition check)."""
+    yield await request.read()

@@ -1,33 +1,39 @@
-"""Backup files and their versions: the only code here that opens sessions and blobs.
+"""Backup files and their versions: with :mod:`phonehome.backups.writer`, the only code here that
+opens sessions and blobs.
 
-A PUT streams the body into the blob store first (temp + fsync + verify + rename); only then does
-one transaction add the version row and make it current. A crash before that commit leaves the
-previous version current; a crash after it leaves the new one whole. Commits are serialised per
-process (SQLite takes one writer at a time anyway; PostgreSQL also locks the file row), and pruning
-old versions removes a blob only when no version refers to it any more, under the same lock.
+A PUT takes the body (in memory up to 64 KiB, else into a temp file), hashing it on the way, and
+hands its change to the writer, which commits everything queued in one go: it fsyncs, verifies and
+names each blob, then one transaction (:func:`phonehome.backups.ledger.apply_batch`) adds the version
+rows, makes them current, prunes and checks quotas. Only then is the PUT answered. A crash before
+that commit leaves the previous version current; a crash after it leaves the new one whole.
+
+GETs are answered from the current-version cache (:mod:`phonehome.backups.current`), kept exact by
+the generation row every batch bumps, and small bodies from memory (content-addressed, so they never
+change under a digest).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, make_url, select
 
 from phonehome.backups import conditions
 from phonehome.backups.accounts import AccountService, AccountView
+from phonehome.backups.current import CurrentCache, Generation, PolledWatch, SqliteWatch
 from phonehome.backups.diffs import unified_diff
 from phonehome.backups.errors import (
-    BackupNotFound,
     ChangedMeanwhile,
-    ConcurrentUpload,
     NotYourFile,
-    QuotaExceeded,
     ReadOnlyFile,
     VersionNotFound,
+)
+from phonehome.backups.ledger import (
+    NewVersion,
+    Removal,
+    load_current,
+    read_generation,
 )
 from phonehome.backups.models import BackupAccount, BackupFile, BackupVersion
 from phonehome.backups.names import BackupName, Owner
@@ -38,22 +44,45 @@ from phonehome.backups.versions import (
     VersionView,
     file_row,
     file_view,
-    keys_of,
-    locked_file,
     no_body,
-    owner_keys,
     read_capped,
     version_view,
 )
-from phonehome.blobs import BlobRef
+from phonehome.backups.writer import Write, Writer
+from phonehome.blobs import BlobRef, Staged
 from phonehome.changelog import Actor, record_change
 from phonehome.config import BackupsSettings
-from phonehome.db import utcnow
-from phonehome.errors import PayloadTooLarge, StoreFull
+from phonehome.errors import PayloadTooLarge
 from phonehome.runtime import Runtime
 
 log = logging.getLogger("phonehome.backups")
 _READ_INLINE = 64 << 10
+_BODY_CACHE = 32 << 20
+
+
+class _Bodies:
+    """Small blobs' bytes by digest, up to a total size (oldest out first); digests never change."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._data: dict[str, bytes] = {}
+
+    def get(self, sha256: str) -> bytes | None:
+        return self._data.get(sha256)
+
+    def put(self, sha256: str, data: bytes) -> None:
+        if len(data) > _READ_INLINE or sha256 in self._data:
+            return
+        while self._data and self.used + len(data) > self.budget:
+            self.used -= len(self._data.pop(next(iter(self._data))))
+        self._data[sha256] = data
+        self.used += len(data)
+
+    def drop(self, sha256: str) -> None:
+        data = self._data.pop(sha256, None)
+        if data is not None:
+            self.used -= len(data)
 
 
 class BackupService:
@@ -62,7 +91,26 @@ class BackupService:
         self.blobs = runtime.blob_store("backups")
         self.settings: BackupsSettings = runtime.settings.backups
         self.accounts = accounts
-        self._commit_lock = asyncio.Lock()
+        self._cache = CurrentCache()
+        self._bodies = _Bodies(_BODY_CACHE)
+        self._append_lock = asyncio.Lock()
+        self._watch: SqliteWatch | None = None
+        self._polled: PolledWatch | None = None
+        sqlite_file = make_url(self.db.url).database if self.db.is_sqlite else None
+        if sqlite_file == ":memory:":
+            sqlite_file = ""  # another connection could not see it: write and watch as for PostgreSQL
+        if sqlite_file:
+            self._watch = SqliteWatch(sqlite_file)
+        else:
+            interval = self.settings.current_check_ms / 1000 if sqlite_file is None else 0.0
+            self._polled = PolledWatch(self._read_generation, interval)
+        self.writer = Writer(self.db, self.blobs, self.settings, self._cache, self._bodies.drop, sqlite_file)
+        event.listen(self.db.engine.sync_engine, "engine_disposed", lambda _: self.close())
+
+    def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+        self.writer.close()
 
     # -- who may touch what --------------------------------------------------------------------
 
@@ -87,21 +135,32 @@ class BackupService:
     # -- phones --------------------------------------------------------------------------------
 
     async def current(self, name: str) -> Current | None:
-        files = _table(BackupFile)
-        query = select(files.c.current_version, files.c.sha256, files.c.size, files.c.updated_at).where(
-            files.c.name == name
-        )
-        async with self.db.session() as session:
-            row = (await session.execute(query)).first()
-        if row is None or row.current_version is None or row.sha256 is None:
-            return None
-        return Current(name, row.current_version, row.sha256, row.size, row.updated_at)
+        if self._watch is not None:
+            generation = self._watch.changed_generation()
+        else:
+            assert self._polled is not None
+            generation = await self._polled.changed_generation()
+        if generation is not None:
+            self._cache.seen(generation)
+        found, current = self._cache.lookup(name)
+        if found:
+            return current
+        async with self.db.engine.connect() as conn:
+            loaded_at, current = await conn.run_sync(load_current, name)
+        self._cache.loaded(loaded_at, name, current)
+        return current
 
     async def read(self, sha256: str, size: int | None = None) -> bytes:
+        data = self._bodies.get(sha256)
+        if data is not None:
+            return data
         if size is not None and size <= _READ_INLINE:
             # A few KiB read and hashed costs less than the hop to a worker thread.
-            return self.blobs.read_bytes_sync(sha256)
-        return await self.blobs.read_bytes(sha256)
+            data = self.blobs.read_bytes_sync(sha256)
+        else:
+            data = await self.blobs.read_bytes(sha256)
+        self._bodies.put(sha256, data)
+        return data
 
     async def put(self, name: BackupName, upload: Upload) -> tuple[bool, Current]:
         """Store an upload as the new current version; returns (created, current)."""
@@ -110,143 +169,47 @@ class BackupService:
             self._check_conditions(await self.current(name.name), upload)
         if name.append:
             body = await read_capped(upload.chunks, self.settings.max_size)
-            async with self._commit_lock:
+            async with self._append_lock:
                 before = await self.current(name.name)
-                old = await self.read(before.sha256) if before else b""
-                blob = await self.blobs.put_bytes((old + body)[-self.settings.log_cap :])
-                return await self._commit(name, blob, upload, "append")
-        blob = await self.blobs.put_stream(upload.chunks, max_size=self.settings.max_size)
-        async with self._commit_lock:
-            return await self._commit(name, blob, upload, "put")
+                old = await self.read(before.sha256, before.size) if before else b""
+                data = (old + body)[-self.settings.log_cap :]
+                staged = self.blobs.stage_bytes(data)  # hashed in memory, written by the writer
+                return await self._new_version(name, staged, upload, "append")
+        staged = await self.blobs.stage_stream(
+            upload.chunks, max_size=self.settings.max_size, keep=_READ_INLINE
+        )
+        return await self._new_version(name, staged, upload, "put")
 
     async def delete(self, name: BackupName, if_match: str | None = None) -> None:
         """The file is gone for phones; every version stays for admins to restore."""
-        async with self._commit_lock, self.db.session() as session:
-            row = await locked_file(session, name.name)
-            if row is None or row.current_version is None:
-                raise BackupNotFound(f"no backup file {name.name}")
-            current = conditions.etag_of(row.sha256) if row.sha256 else None
-            if conditions.evaluate("DELETE", current, if_match, None) != "proceed":
-                raise ChangedMeanwhile()
-            row.current_version, row.sha256, row.size, row.updated_at = None, None, 0, utcnow()
+        await self.writer.submit(Write(Removal(name, if_match)))
 
     def _check_conditions(self, current: Current | None, upload: Upload) -> None:
         etag = current.etag if current else None
         if conditions.evaluate("PUT", etag, upload.if_match, upload.if_none_match) != "proceed":
             raise ChangedMeanwhile()
 
-    async def _commit(
-        self, name: BackupName, blob: BlobRef, upload: Upload, source: str
+    async def _new_version(
+        self,
+        name: BackupName,
+        staged: Staged | None,
+        upload: Upload,
+        source: str,
+        blob: BlobRef | None = None,
     ) -> tuple[bool, Current]:
-        if not self.blobs.exists(blob.sha256):
-            # Pruning removed an identical blob between our write and this lock: rare, and retryable.
-            raise StoreFull("the upload raced with pruning of identical content; please retry")
-        pruned: list[str] = []
-        try:
-            result, created = await self._commit_rows(name, blob, upload, source, pruned)
-        except IntegrityError:
-            # Another node created the same file in the same instant (PostgreSQL, several nodes).
-            raise ConcurrentUpload() from None
-        await self._forget_blobs(pruned)
-        return created, result
+        change = NewVersion(
+            name, staged.ref if staged else blob or BlobRef("", 0), source, upload.actor, upload.peer,
+            upload.if_match, upload.if_none_match, upload.account,
+        )  # fmt: skip
+        outcome = await self.writer.submit(Write(change, staged))
+        assert outcome is not None
+        if staged is not None and staged.data is not None:
+            self._bodies.put(staged.sha256, staged.data)
+        return outcome
 
-    async def _commit_rows(
-        self, name: BackupName, blob: BlobRef, upload: Upload, source: str, pruned: list[str]
-    ) -> tuple[Current, bool]:
-        # Core statements, not ORM objects: this is the hot path of every PUT.
-        files, versions = _table(BackupFile), _table(BackupVersion)
-        now = utcnow()
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(files.c.id, files.c.last_version, files.c.current_version, files.c.sha256)
-                    .where(files.c.name == name.name)
-                    .with_for_update()
-                )
-            ).first()
-            current = conditions.etag_of(row.sha256) if row is not None and row.sha256 else None
-            if conditions.evaluate("PUT", current, upload.if_match, upload.if_none_match) != "proceed":
-                raise ChangedMeanwhile()
-            created = row is None or row.current_version is None
-            if row is None:
-                inserted = await session.execute(
-                    insert(files)
-                    .values(name=name.name, owner=str(name.owner), last_version=0, size=0, updated_at=now)
-                    .returning(files.c.id)
-                )
-                file_id, last = int(inserted.scalar_one()), 0
-            else:
-                file_id, last = row.id, row.last_version
-            drop = await self._to_prune(session, file_id, last + 1)
-            await self._check_quota(
-                session, name.owner, upload.account, blob.size - sum(size for _, _, size in drop)
-            )
-            number = last + 1
-            await session.execute(
-                insert(versions).values(
-                    file_id=file_id, number=number, sha256=blob.sha256, size=blob.size,
-                    created_at=now, source=source, actor=upload.actor[:200], peer=upload.peer,
-                )
-            )  # fmt: skip
-            await session.execute(
-                update(files)
-                .where(files.c.id == file_id)
-                .values(
-                    last_version=number,
-                    current_version=number,
-                    sha256=blob.sha256,
-                    size=blob.size,
-                    updated_at=now,
-                )
-            )
-            if drop:
-                await session.execute(delete(versions).where(versions.c.id.in_([i for i, _, _ in drop])))
-                pruned.extend(sha for _, sha, _ in drop)
-            return Current(name.name, number, blob.sha256, blob.size, now), created
-
-    async def _to_prune(self, session: AsyncSession, file_id: int, new: int) -> list[tuple[int, str, int]]:
-        """(id, sha256, size) of the versions beyond ``keep_versions`` once version ``new`` is added.
-
-        Versions only ever leave by pruning, oldest first, so they are those numbered up to
-        ``new - keep_versions``; before that many exist there is nothing to ask the database.
-        """
-        oldest_kept = new - self.settings.keep_versions + 1
-        if oldest_kept <= 1:
-            return []
-        versions = _table(BackupVersion)
-        rows = await session.execute(
-            select(versions.c.id, versions.c.sha256, versions.c.size).where(
-                versions.c.file_id == file_id, versions.c.number < oldest_kept
-            )
-        )
-        return [(r.id, r.sha256, r.size) for r in rows]
-
-    async def _check_quota(
-        self, session: AsyncSession, owner: Owner, uploader: AccountView | None, growth: int
-    ) -> None:
-        quota = self.settings.quota
-        if not quota or growth <= 0:
-            return
-        mine = uploader is not None and str(owner) in keys_of(uploader.name, uploader.mac)
-        owners = (
-            keys_of(uploader.name, uploader.mac) if mine and uploader else await owner_keys(session, owner)
-        )
-        used = await session.scalar(
-            select(func.coalesce(func.sum(BackupVersion.size), 0))
-            .join(BackupFile, BackupFile.id == BackupVersion.file_id)
-            .where(BackupFile.owner.in_(owners))
-        )
-        if int(used or 0) + growth > quota:
-            raise QuotaExceeded(f"backup quota of {quota} bytes for {owner} is used up ({used} bytes kept)")
-
-    async def _forget_blobs(self, digests: list[str]) -> None:
-        for digest in set(digests):
-            async with self.db.session() as session:
-                still = await session.scalar(
-                    select(func.count()).select_from(BackupVersion).where(BackupVersion.sha256 == digest)
-                )
-            if not still:
-                self.blobs.delete(digest)
+    async def _read_generation(self) -> Generation:
+        async with self.db.engine.connect() as conn:
+            return await conn.run_sync(read_generation)
 
     # -- admins (CLI and REST) -----------------------------------------------------------------
 
@@ -289,10 +252,9 @@ class BackupService:
         """Make an old version current again, as a new version (history is never rewritten)."""
         old, _ = await self.show(name.name, version)
         upload = Upload(no_body(), actor.name)
-        async with self._commit_lock:
-            _, current = await self._commit(
-                name, BlobRef(old.sha256, old.size), upload, f"restore of {version}"
-            )
+        _, current = await self._new_version(
+            name, None, upload, f"restore of {version}", BlobRef(old.sha256, old.size)
+        )
         async with self.db.session() as session:
             await record_change(
                 session, actor, "restore", "backup_file", name.name,
@@ -304,9 +266,8 @@ class BackupService:
         """An admin puts a file (e.g. the shared 9610data.txt) as a new version."""
         if len(data) > self.settings.max_size:
             raise PayloadTooLarge(f"file larger than the limit of {self.settings.max_size} bytes")
-        blob = await self.blobs.put_bytes(data)
-        async with self._commit_lock:
-            _, current = await self._commit(name, blob, Upload(no_body(), actor.name), "import")
+        staged = await asyncio.to_thread(self.blobs.stage_bytes, data)
+        _, current = await self._new_version(name, staged, Upload(no_body(), actor.name), "import")
         async with self.db.session() as session:
             await record_change(
                 session, actor, "import", "backup_file", name.name, after={"version": current.version}
@@ -317,10 +278,6 @@ class BackupService:
         va, data_a = await self.show(name, a)
         vb, data_b = await self.show(name, b)
         return unified_diff(name, f"v{va.number}", data_a, f"v{vb.number}", data_b)
-
-
-def _table(model: type[BackupFile] | type[BackupVersion]) -> Table:
-    return cast(Table, model.__table__)
 
 
 def build(runtime: Runtime) -> tuple[AccountService, BackupService]:

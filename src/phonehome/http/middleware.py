@@ -6,11 +6,11 @@ import datetime as dt
 import itertools
 import logging
 import secrets
-from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Counter
 
 from phonehome.errors import PhonehomeError
 from phonehome.http.identity import PeerIdentity, identity_from_der
@@ -64,9 +64,8 @@ def request_id_middleware(listener: str, metrics: Metrics) -> Middleware:
 def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessLogger]:
     """An aiohttp access logger: it runs after the response is sent, so the byte count is real."""
 
-    duration = metrics.duration.labels(listener)
-    sent_bytes = metrics.sent_bytes.labels(listener)
-    answered: dict[tuple[str, int], Any] = {}  # (method, status) → its counter: labels() per request adds up
+    duration, sent_bytes = metrics.duration.labels(listener), metrics.sent_bytes.labels(listener)
+    answered: dict[tuple[str, int], Counter] = {}  # (method, status) → its counter, looked up once
 
     class JsonAccessLogger(AbstractAccessLogger):
         def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
@@ -78,6 +77,8 @@ def access_logger_class(listener: str, metrics: Metrics) -> type[AbstractAccessL
             counter.inc()
             duration.observe(time)
             sent_bytes.inc(sent)
+            if response.status < 400 and not access_log.isEnabledFor(logging.INFO):
+                return
             peer = peer_identity(request)
             device = request.get(DEVICE) or (peer.common_name if peer else None)
             if response.status >= 400:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from phonehome.backups.conditions import etag_of, evaluate
+import pytest
+from aiohttp import web
+
+from phonehome.backups.conditions import etag_of, evaluate, http_date
 
 A = etag_of("a" * 64)
 B = etag_of("b" * 64)
@@ -30,3 +33,10 @@ def test_evaluate(
     method: str, current: str | None, if_match: str | None, if_none_match: str | None, outcome: str
 ) -> None:
     assert evaluate(method, current, if_match, if_none_match) == outcome
+
+
+def test_http_date_is_what_aiohttp_writes() -> None:
+    when = dt.datetime(2026, 11, 25, 17, 22, 3, 123456, tzinfo=dt.UTC)
+    response = web.Response()
+    response.last_modified = when
+    assert http_date(when) == response.headers["Last-Modified"] == "Wed, 25 Nov 2026 17:22:04 GMT"
