@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, text
 
 from phonehome.changelog import Actor
-from phonehome.config import Settings, UpdatesSettings
+from phonehome.config import UpdatesSettings
 from phonehome.fleet.service import FleetService
 from phonehome.runtime import Runtime
 from phonehome.updates.auditfile import AuditFile
@@ -30,6 +30,7 @@ from phonehome.updates.rules import RuleState
 from phonehome.updates.service import UpdateService
 from tests.integration.updates.packages import CX700, image_files
 from tests.integration.updates.phones import checkin_body
+from tests.support.runtime import migrated_runtime
 
 ACTOR = Actor("test")
 SETTINGS = UpdatesSettings(sites={"Redmond": ["10.1.0.0/16"]}, server_name="FE01", sample_bodies_per_model=0)
@@ -39,13 +40,8 @@ CX700_ASKS = DeviceAsks("UCPhone", "Polycom", "CX700", "A", "ENU", OLD, "00-04-F
 
 @pytest.fixture
 async def runtime(tmp_path: Path, db_url: str) -> AsyncIterator[Runtime]:
-    rt = Runtime.create(Settings(data_dir=tmp_path / "data", db_url=db_url, updates=SETTINGS))
-    rt.blobs.ensure()
-    await rt.db.migrate()
-    try:
+    async with migrated_runtime(tmp_path / "data", db_url, updates=SETTINGS) as rt:
         yield rt
-    finally:
-        await rt.close()
 
 
 def package(*versions: str, interim: bytes | None = None) -> Package:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from phonehome.backups.accounts import AccountService
 from phonehome.changelog import Actor
-from phonehome.config import Settings, UpdatesSettings
+from phonehome.config import UpdatesSettings
 from phonehome.fleet.service import FleetService
 from phonehome.http.phone import create_phone_app
 from phonehome.runtime import Runtime
@@ -28,6 +28,7 @@ from phonehome.updates.package import Package, interpret
 from phonehome.updates.service import UpdateService
 from tests.integration.updates.packages import CX700, image_files
 from tests.integration.updates.phones import checkin_body
+from tests.support.runtime import migrated_runtime
 
 ACTOR = Actor("test")
 SETTINGS = UpdatesSettings(
@@ -40,13 +41,8 @@ SETTINGS = UpdatesSettings(
 
 @pytest.fixture
 async def runtime(tmp_path: Path, db_url: str) -> AsyncIterator[Runtime]:
-    rt = Runtime.create(Settings(data_dir=tmp_path / "data", db_url=db_url, updates=SETTINGS))
-    rt.blobs.ensure()
-    await rt.db.migrate()
-    try:
+    async with migrated_runtime(tmp_path / "data", db_url, updates=SETTINGS) as rt:
         yield rt
-    finally:
-        await rt.close()
 
 
 def package(*versions: str) -> Package:

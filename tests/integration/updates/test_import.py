@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from phonehome.changelog import Actor, list_changes
-from phonehome.config import Settings
 from phonehome.fleet.service import FleetService
 from phonehome.runtime import Runtime
 from phonehome.updates.cab import default_cabextract
@@ -20,6 +19,7 @@ from phonehome.updates.rules import RuleKey
 from phonehome.updates.service import UpdateService
 from tests.integration.updates.packages import CX700, build_cab, build_exe, image_files, sha256
 from tests.support.corpus import cab_corpus
+from tests.support.runtime import migrated_runtime
 
 ACTOR = Actor("test")
 RULE = CX700
@@ -27,13 +27,8 @@ RULE = CX700
 
 @pytest.fixture
 async def runtime(tmp_path: Path, db_url: str) -> AsyncIterator[Runtime]:
-    rt = Runtime.create(Settings(data_dir=tmp_path / "data", db_url=db_url))
-    rt.blobs.ensure()
-    await rt.db.migrate()
-    try:
+    async with migrated_runtime(tmp_path / "data", db_url) as rt:
         yield rt
-    finally:
-        await rt.close()
 
 
 def make_importer(rt: Runtime) -> FirmwareImporter:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from phonehome.changelog import Actor
-from phonehome.config import Settings, UpdatesSettings
+from phonehome.config import UpdatesSettings
 from phonehome.db import Database
 from phonehome.fleet.models import Device
 from phonehome.fleet.recorder import SightingRecorder
@@ -26,6 +26,7 @@ from phonehome.updates.package import interpret
 from phonehome.updates.service import UpdateService
 from tests.integration.updates.packages import CX700, image_files
 from tests.integration.updates.phones import checkin_body
+from tests.support.runtime import migrated_runtime
 
 ACTOR = Actor("test")
 SETTINGS = UpdatesSettings(sites={"Redmond": ["10.1.0.0/16"]}, server_name="FE01")
@@ -39,13 +40,8 @@ def at(seconds: int) -> dt.datetime:
 
 @pytest.fixture
 async def runtime(tmp_path: Path, db_url: str) -> AsyncIterator[Runtime]:
-    rt = Runtime.create(Settings(data_dir=tmp_path / "data", db_url=db_url, updates=SETTINGS))
-    rt.blobs.ensure()
-    await rt.db.migrate()
-    try:
+    async with migrated_runtime(tmp_path / "data", db_url, updates=SETTINGS) as rt:
         yield rt
-    finally:
-        await rt.close()
 
 
 async def rows(db: Database) -> list[Device]:
