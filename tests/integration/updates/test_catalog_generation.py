@@ -11,13 +11,17 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select, text
 
 from phonehome.changelog import Actor
 from phonehome.config import UpdatesSettings
 from phonehome.fleet.service import FleetService
+from phonehome.http.phone import create_phone_app
 from phonehome.runtime import Runtime
+from phonehome.updates import phone
 from phonehome.updates.auditfile import AuditFile
 from phonehome.updates.cab import Member
 from phonehome.updates.catalog import CatalogRule, DeviceAsks
@@ -196,3 +200,36 @@ async def test_concurrent_check_ins_share_one_reload(runtime: Runtime) -> None:
     warm = await asyncio.wait_for(asyncio.gather(*(cache.current() for _ in range(50))), 60)
     assert cache.reloads == 2 and all(c is warm[0] for c in warm)
     assert warm[0] is not cold[0] and cx700_state(warm[0].rule_for(CX700_ASKS)).approved == OLD
+
+
+async def test_a_download_from_a_snapshot_older_than_a_prune_is_a_404(runtime: Runtime) -> None:
+    """Another node prunes while this node's snapshot still lists the image: the phone gets a 404 with
+    a reason (the file is gone from the store), never a 500, and the other files are still served."""
+    updates, importer = admin_services(runtime)
+    await importer.store(ACTOR, package(OLD))
+    await updates.approve(ACTOR, CX700)
+    await importer.store(ACTOR, package(NEW))
+    await updates.reset(ACTOR, CX700)  # 6907 is referenced by no rule any more
+    checkins = CheckInService(
+        runtime.db,
+        runtime.blobs,
+        SETTINGS,
+        FleetService(runtime.db),
+        AuditFile(runtime.paths.logs, "FE01"),
+        catalog=CatalogCache(runtime.db, refresh_seconds=3600),
+    )
+    snapshot = await checkins.catalog.current()
+    tails = {
+        version: f"{found.image.path}/{version}/{found.file.path}"
+        for (_, version, _), found in snapshot.files.items()
+        if found.file.path_key.endswith(".nbt")
+    }
+    assert (await importer.prune(ACTOR)).images == (f"{CX700}/{NEW}",)
+    assert await checkins.catalog.current() is snapshot  # not told: still lists the pruned image
+
+    app = create_phone_app(runtime, "internal", [lambda plane: phone.routes(checkins, plane)])
+    async with TestServer(app, host="127.0.0.1") as server, httpx.AsyncClient(timeout=30) as client:
+        gone = await client.get(str(server.make_url(f"/DeviceUpdateFiles_Int/{tails[NEW]}")))
+        kept = await client.get(str(server.make_url(f"/DeviceUpdateFiles_Int/{tails[OLD]}")))
+    assert gone.status_code == 404 and "missing from the store" in gone.text
+    assert kept.status_code == 200 and kept.content
