@@ -22,7 +22,7 @@ from phonehome.config import UpdatesSettings
 from phonehome.db import Database, utcnow
 from phonehome.fleet.identity import try_mac, try_serial
 from phonehome.fleet.recorder import SightingRecorder
-from phonehome.fleet.service import FleetService, Sighting
+from phonehome.fleet.service import Sighting
 from phonehome.updates import auditlog, ucdevice
 from phonehome.updates.auditfile import AuditFile
 from phonehome.updates.catalog import CatalogImage, DeviceAsks, image_folder_files
@@ -74,7 +74,6 @@ class CheckInService:
         db: Database,
         blobs: BlobStore,
         settings: UpdatesSettings,
-        fleet: FleetService,
         audit: AuditFile,
         template: str = ucdevice.DEFAULT_TEMPLATE,
         catalog: CatalogCache | None = None,
@@ -82,7 +81,6 @@ class CheckInService:
         self.db = db
         self.blobs = blobs
         self.settings = settings
-        self.fleet = fleet
         self.audit_file = audit
         self.template = template
         self.filters = [FilterRule.parse(line) for line in settings.client_version_filter]

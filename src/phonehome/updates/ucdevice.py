@@ -14,8 +14,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import re
 import threading
-import xml.etree.ElementTree as ET  # renders our own template; parsing goes through defusedxml
+import xml.etree.ElementTree as ET  # renders our own template and the client side's request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -46,6 +47,7 @@ _MODULE_SYNONYM = {syn: name for name, syns in _MODULE_FIELDS.items() for syn in
 _MODULE_ONLY = _MODULE_ELEMENTS - set(_SYNONYM)  # an element named like a device field is that field
 _MAX_VALUE = 256
 _parsers = threading.local()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class MalformedCheckIn(ValueError):
@@ -86,7 +88,9 @@ def _local(name: str) -> str:
 
 
 def _clean(value: str | None) -> str:
-    return (value or "").strip()[:_MAX_VALUE]
+    # Control characters (a form body's %00 above all) would make PostgreSQL refuse the inventory
+    # batch this check-in shares with others, and have no place in an audit line either.
+    return _CONTROL.sub(" ", value or "").strip()[:_MAX_VALUE]
 
 
 def _module(values: Mapping[str, str]) -> Module:
@@ -151,7 +155,7 @@ def parse_xml(body: bytes) -> CheckIn:
     try:
         root = etree.fromstring(body, _hardened_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise MalformedCheckIn(f"malformed XML: {exc}") from exc
+        raise MalformedCheckIn(f"malformed XML: {' '.join(str(exc).split())}") from exc
     if root.getroottree().docinfo.doctype:
         raise MalformedCheckIn("XML with a DTD or entities is refused")
     found: dict[str, str] = {}

@@ -39,7 +39,7 @@ def build_update_services(runtime: Runtime, fleet: FleetService) -> dict[type[An
         raise ConfigError(f"[updates]: {exc}") from exc
     audit = AuditFile(runtime.paths.logs, settings.server_name or socket.gethostname().split(".")[0])
     firmware = runtime.blob_store("firmware")
-    checkins = CheckInService(runtime.db, firmware, settings, fleet, audit, _template(runtime))
+    checkins = CheckInService(runtime.db, firmware, settings, audit, _template(runtime))
     importer = FirmwareImporter(
         runtime.db, firmware, cabextract=default_cabextract(), max_size=settings.max_package_size
     )

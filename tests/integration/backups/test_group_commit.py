@@ -15,11 +15,11 @@ from phonehome.backups.ledger import Change, NewVersion, Removal, apply_batch
 from phonehome.backups.names import parse_backup_name
 from phonehome.backups.service import BackupService, build
 from phonehome.backups.versions import Upload
-from phonehome.blobs import BlobStore
 from phonehome.changelog import Actor
-from phonehome.config import BackupsSettings, Settings
-from phonehome.db import Database, utcnow
-from phonehome.runtime import DataPaths, Runtime
+from phonehome.config import BackupsSettings
+from phonehome.db import utcnow
+from phonehome.runtime import Runtime
+from tests.support.runtime import start_runtime
 
 
 async def _body(data: bytes) -> AsyncIterator[bytes]:
@@ -31,14 +31,7 @@ def _upload(data: bytes, if_none_match: str | None = None) -> Upload:
 
 
 async def _runtime(tmp_path: Path, db_url: str, **backups: object) -> Runtime:
-    settings = Settings(
-        data_dir=tmp_path / "data", db_url=db_url, backups=BackupsSettings.model_validate(backups)
-    )
-    paths = DataPaths(settings.data_dir)
-    runtime = Runtime(settings=settings, db=Database(db_url), blobs=BlobStore(paths.blobs), paths=paths)
-    runtime.blobs.ensure()
-    await runtime.db.migrate()
-    return runtime
+    return await start_runtime(tmp_path / "data", db_url, backups=BackupsSettings.model_validate(backups))
 
 
 async def test_concurrent_puts_of_one_file_each_become_a_version_the_last_current(

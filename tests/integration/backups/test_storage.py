@@ -25,13 +25,12 @@ from phonehome.backups.errors import (
 from phonehome.backups.names import parse_backup_name
 from phonehome.backups.service import build
 from phonehome.backups.versions import Upload
-from phonehome.blobs import BlobStore
 from phonehome.changelog import Actor, list_changes
-from phonehome.config import BackupsSettings, Settings
-from phonehome.db import Database
+from phonehome.config import BackupsSettings
 from phonehome.errors import PayloadTooLarge, TooManyRequests
 from phonehome.http.identity import PeerIdentity
-from phonehome.runtime import DataPaths, Runtime
+from phonehome.runtime import Runtime
+from tests.support.runtime import start_runtime
 
 ADMIN = Actor("cli:test")
 
@@ -47,14 +46,7 @@ def _upload(data: bytes, if_match: str | None = None, if_none_match: str | None 
 
 
 async def _runtime(tmp_path: Path, db_url: str, **backups: object) -> Runtime:
-    settings = Settings(
-        data_dir=tmp_path / "data", db_url=db_url, backups=BackupsSettings.model_validate(backups)
-    )
-    paths = DataPaths(settings.data_dir)
-    runtime = Runtime(settings=settings, db=Database(db_url), blobs=BlobStore(paths.blobs), paths=paths)
-    runtime.blobs.ensure()
-    await runtime.db.migrate()
-    return runtime
+    return await start_runtime(tmp_path / "data", db_url, backups=BackupsSettings.model_validate(backups))
 
 
 def _peer(cn: str | None, dns: tuple[str, ...] = ()) -> PeerIdentity:

@@ -71,6 +71,11 @@ def admin_services(rt: Runtime) -> tuple[UpdateService, FirmwareImporter]:
     return updates, importer
 
 
+def check_in_service(rt: Runtime, cache: CatalogCache) -> CheckInService:
+    """A node's check-in side answering from ``cache``."""
+    return CheckInService(rt.db, rt.blobs, SETTINGS, AuditFile(rt.paths.logs, "FE01"), catalog=cache)
+
+
 def cx700_state(rule: CatalogRule | str) -> RuleState:
     assert isinstance(rule, CatalogRule), rule
     return rule.state
@@ -143,14 +148,7 @@ async def test_check_ins_answer_from_the_cache(runtime: Runtime) -> None:
     await updates.approve(ACTOR, CX700)
     await importer.store(ACTOR, package(NEW))
     cache = CatalogCache(runtime.db, refresh_seconds=3600)
-    checkins = CheckInService(
-        runtime.db,
-        runtime.blobs,
-        SETTINGS,
-        FleetService(runtime.db),
-        AuditFile(runtime.paths.logs, "FE01"),
-        catalog=cache,
-    )
+    checkins = check_in_service(runtime, cache)
 
     async def offered(mac: str) -> bool:
         body = checkin_body(mac, OLD)
@@ -210,14 +208,7 @@ async def test_a_download_from_a_snapshot_older_than_a_prune_is_a_404(runtime: R
     await updates.approve(ACTOR, CX700)
     await importer.store(ACTOR, package(NEW))
     await updates.reset(ACTOR, CX700)  # 6907 is referenced by no rule any more
-    checkins = CheckInService(
-        runtime.db,
-        runtime.blobs,
-        SETTINGS,
-        FleetService(runtime.db),
-        AuditFile(runtime.paths.logs, "FE01"),
-        catalog=CatalogCache(runtime.db, refresh_seconds=3600),
-    )
+    checkins = check_in_service(runtime, CatalogCache(runtime.db, refresh_seconds=3600))
     snapshot = await checkins.catalog.current()
     tails = {
         version: f"{found.image.path}/{version}/{found.file.path}"

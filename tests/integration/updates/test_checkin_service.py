@@ -55,7 +55,7 @@ def package(*versions: str) -> Package:
 async def services(rt: Runtime) -> tuple[UpdateService, CheckInService]:
     fleet = FleetService(rt.db)
     updates = UpdateService(rt.db, SETTINGS, fleet)
-    checkins = CheckInService(rt.db, rt.blobs, SETTINGS, fleet, AuditFile(rt.paths.logs, "FE01"))
+    checkins = CheckInService(rt.db, rt.blobs, SETTINGS, AuditFile(rt.paths.logs, "FE01"))
     importer = FirmwareImporter(rt.db, rt.blobs, cabextract=None, max_size=1 << 20)
     updates.catalog_changed = importer.catalog_changed = checkins.catalog.invalidate  # as wiring.py does
     await importer.store(ACTOR, package("1.0.522.101"))
@@ -112,9 +112,7 @@ async def test_anonymous_external_switch(runtime: Runtime, anonymous: bool) -> N
     """The external routes over a real socket; no client certificate is presented."""
     settings = SETTINGS.model_copy(update={"anonymous_external": anonymous})
     fleet = FleetService(runtime.db)
-    checkins = CheckInService(
-        runtime.db, runtime.blobs, settings, fleet, AuditFile(runtime.paths.logs, "FE01")
-    )
+    checkins = CheckInService(runtime.db, runtime.blobs, settings, AuditFile(runtime.paths.logs, "FE01"))
     app = create_phone_app(runtime, "external", [lambda plane: phone.routes(checkins, plane)])
     async with TestServer(app, host="127.0.0.1") as server, httpx.AsyncClient(timeout=30) as client:
         url = str(server.make_url("/RequestHandlerExt/ucdevice.upx"))
@@ -128,9 +126,7 @@ async def test_external_check_in_with_device_credentials(runtime: Runtime) -> No
     accounts = AccountService(runtime.db, runtime.settings.backups)
     await accounts.add(ACTOR, "4711", "correct horse battery")
     fleet = FleetService(runtime.db)
-    checkins = CheckInService(
-        runtime.db, runtime.blobs, SETTINGS, fleet, AuditFile(runtime.paths.logs, "FE01")
-    )
+    checkins = CheckInService(runtime.db, runtime.blobs, SETTINGS, AuditFile(runtime.paths.logs, "FE01"))
     routes = [lambda plane: phone.routes(checkins, plane, accounts.authenticate_device)]
     app = create_phone_app(runtime, "external", routes)
     body = checkin_body("00-04-F2-00-00-08", "1.0.199.123")

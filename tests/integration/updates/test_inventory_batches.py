@@ -229,9 +229,7 @@ async def test_a_sighting_without_identity_is_refused(runtime: Runtime) -> None:
 async def test_concurrent_check_ins_share_batches(runtime: Runtime) -> None:
     fleet = FleetService(runtime.db)
     updates = UpdateService(runtime.db, SETTINGS, fleet)
-    checkins = CheckInService(
-        runtime.db, runtime.blobs, SETTINGS, fleet, AuditFile(runtime.paths.logs, "FE01")
-    )
+    checkins = CheckInService(runtime.db, runtime.blobs, SETTINGS, AuditFile(runtime.paths.logs, "FE01"))
     importer = FirmwareImporter(runtime.db, runtime.blobs, cabextract=None, max_size=1 << 20)
     updates.catalog_changed = importer.catalog_changed = checkins.catalog.invalidate
     await importer.store(ACTOR, interpret([Member(k, v) for k, v in image_files("1.0.522.101").items()]))
@@ -261,3 +259,29 @@ async def test_concurrent_check_ins_share_batches(runtime: Runtime) -> None:
     ]
     assert sorted(r.mac for r in records) == macs
     assert all(r.user_host_address == "10.1.0.7" and len(r.response_modules) == 1 for r in records)
+
+
+async def test_control_characters_in_one_check_in_do_not_fail_the_batch_it_shares(runtime: Runtime) -> None:
+    """A form body with %00 (which PostgreSQL refuses in text) and other control characters checks in
+    together with well-formed phones: every one is answered and recorded, the values cleaned."""
+    checkins = CheckInService(runtime.db, runtime.blobs, SETTINGS, AuditFile(runtime.paths.logs, "FE01"))
+    hostile = b"MACAddress=00-04-F2-00-02-FF&Vendor=Poly%00com&Model=CX%0D%0A700%1B&UserID=a%00b&Version=1.0.199.123"
+    bodies = [checkin_body(f"00-04-F2-00-02-{i:02X}", "1.0.199.123") for i in range(20)] + [hostile]
+
+    async def check_in(body: bytes) -> str:
+        request = CheckInRequest("internal", "10.1.0.7", "pool01", body, "application/x-www-form-urlencoded")
+        return (await checkins.check_in(request))[1]
+
+    names = await asyncio.wait_for(asyncio.gather(*(check_in(b) for b in bodies)), 120)
+    assert "00-04-F2-00-02-FF" in names and len(set(names)) == 21
+    assert checkins.log.batches < len(bodies)  # the hostile one shared a batch
+    stored = {d.mac: d for d in await rows(runtime.db)}
+    assert len(stored) == 21
+    odd = stored["00-04-F2-00-02-FF"]
+    assert (odd.brand, odd.model, odd.user) == ("Poly com", "CX  700", "a b")
+    audit = [
+        r
+        for path in sorted(runtime.paths.logs.glob("RequestHandlerAuditLog_FE01_*.log"))
+        for r in parse_records(path.read_text())
+    ]
+    assert len(audit) == 21 and not any("\x00" in r.vendor or "\n" in r.model for r in audit)
