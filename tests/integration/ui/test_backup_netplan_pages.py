@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.integration.backups.conftest import curl
-from tests.support.admin_web import page, signed_in, submit, text
+from tests.support.admin_web import page, submit, text
 from tests.support.server import PhonehomeServer
 from tests.unit.netplan.sites import SITE_TOML
 
@@ -30,15 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhonehomeServer
         yield srv
     finally:
         srv.kill()
-
-
-@pytest.fixture(scope="module")
-def web(server: PhonehomeServer) -> Iterator[httpx.Client]:
-    client = signed_in(server)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def bruri_http_line(html_text: str) -> str:

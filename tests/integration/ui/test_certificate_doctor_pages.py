@@ -8,7 +8,7 @@ import httpx
 import lxml.html
 import pytest
 
-from tests.support.admin_web import page, signed_in, submit, text
+from tests.support.admin_web import page, submit, text
 from tests.support.server import PhonehomeServer
 
 
@@ -25,15 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhonehomeServer
         yield srv
     finally:
         srv.kill()
-
-
-@pytest.fixture(scope="module")
-def web(server: PhonehomeServer) -> Iterator[httpx.Client]:
-    client = signed_in(server)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def test_ca_server_names_and_profile_verdicts(server: PhonehomeServer, web: httpx.Client) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.updates.packages import CX700, build_cab, image_files
 from tests.integration.updates.phones import TANJAY01, check_in, offered
-from tests.support.admin_web import csrf, page, signed_in, submit, text
+from tests.support.admin_web import csrf, page, submit, text
 from tests.support.server import PhonehomeServer
 
 
@@ -27,15 +27,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhonehomeServer
         yield srv
     finally:
         srv.kill()
-
-
-@pytest.fixture(scope="module")
-def web(server: PhonehomeServer) -> Iterator[httpx.Client]:
-    client = signed_in(server)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def upload(web: httpx.Client, cab: bytes, name: str = "UCUpdates.cab") -> httpx.Response:
