@@ -21,23 +21,6 @@ CheckIns = Annotated[CheckInService, Depends(get_service(CheckInService))]
 SignedIn = [Depends(current_admin)]
 
 
-class RuleOut(BaseModel):
-    id: str
-    name: str
-    device_type: str
-    brand: str
-    model: str
-    revision: str
-    locale: str
-    update_type: str
-    approved_version: str | None
-    pending_version: str | None
-    restore_version: str | None
-    restored: bool
-    status: str
-    updated_at: dt.datetime
-
-
 class TestDeviceIn(BaseModel):
     mac: str | None = None
     serial: str | None = None
@@ -45,34 +28,6 @@ class TestDeviceIn(BaseModel):
     name: str = ""
 
     __test__ = False
-
-
-class TestDeviceOut(BaseModel):
-    id: int
-    identifier_type: str
-    identifier: str
-    site: str
-    name: str
-
-    __test__ = False
-
-
-class DeviceOut(BaseModel):
-    id: int
-    mac: str | None
-    serial: str | None
-    device_type: str
-    brand: str
-    model: str
-    revision: str
-    locale: str
-    version: str
-    ip: str
-    user: str
-    site: str
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    last_offer: str
 
 
 class ImageOut(BaseModel):
@@ -96,12 +51,12 @@ class PruneOut(BaseModel):
     blobs: int
 
 
-@router.get("/rules", response_model=list[RuleOut], dependencies=SignedIn)
+@router.get("/rules", response_model=list[RuleView], dependencies=SignedIn)
 async def list_rules(updates: Updates) -> list[RuleView]:
     return await updates.list_rules()
 
 
-@router.post("/rules/{action}/{rule:path}", response_model=RuleOut)
+@router.post("/rules/{action}/{rule:path}", response_model=RuleView)
 async def change_rule(
     updates: Updates, actor: AdminActor, action: Literal["approve", "reset", "restore"], rule: str
 ) -> RuleView:
@@ -110,7 +65,7 @@ async def change_rule(
     return await step(actor, rule)
 
 
-@router.get("/rules/{rule:path}", response_model=RuleOut, dependencies=SignedIn)
+@router.get("/rules/{rule:path}", response_model=RuleView, dependencies=SignedIn)
 async def get_rule(updates: Updates, rule: str) -> RuleView:
     return await updates.get_rule(rule)
 
@@ -120,12 +75,12 @@ async def remove_rule(updates: Updates, actor: AdminActor, rule: str) -> None:
     await updates.remove(actor, rule)
 
 
-@router.get("/test-devices", response_model=list[TestDeviceOut], dependencies=SignedIn)
+@router.get("/test-devices", response_model=list[TestDeviceView], dependencies=SignedIn)
 async def list_test_devices(updates: Updates) -> list[TestDeviceView]:
     return await updates.list_test_devices()
 
 
-@router.post("/test-devices", response_model=TestDeviceOut, status_code=201)
+@router.post("/test-devices", response_model=TestDeviceView, status_code=201)
 async def add_test_device(updates: Updates, actor: AdminActor, body: TestDeviceIn) -> TestDeviceView:
     return await updates.add_test_device(
         actor, mac=body.mac, serial=body.serial, site=body.site, name=body.name
@@ -143,7 +98,7 @@ async def remove_test_device(
     await updates.remove_test_device(actor, mac=mac, serial=serial, site=site)
 
 
-@router.get("/devices", response_model=list[DeviceOut], dependencies=SignedIn)
+@router.get("/devices", response_model=list[DeviceView], dependencies=SignedIn)
 async def list_devices(updates: Updates, behind: bool = False, model: str | None = None) -> list[DeviceView]:
     return await updates.devices(behind=behind, model=model)
 
